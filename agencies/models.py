@@ -1,0 +1,296 @@
+"""Who helps, where: municipalities, their venues, the agencies that staff
+the workshop, what residents need help with, and who belongs where."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from eserviceverkstad.colours import (
+    AA_NORMAL_TEXT,
+    HEX_COLOUR,
+    WHITE,
+    contrast_ratio,
+    text_colour_for,
+)
+from eserviceverkstad.i18n import localized
+
+# A schedule colour is shown as a badge on the white page: WCAG 1.4.11 asks
+# 3:1 against the page, and the badge text must reach AA against the colour.
+NON_TEXT_CONTRAST = 3.0
+
+
+def validate_schedule_colour(value):
+    if not HEX_COLOUR.match(value or ""):
+        raise ValidationError(_("Write the colour as # and six hex digits, e.g. #1f5f8b."))
+    if contrast_ratio(value, WHITE) < NON_TEXT_CONTRAST:
+        raise ValidationError(_("This colour is too pale to see on the white page. Choose a darker colour."))
+    if contrast_ratio(value, text_colour_for(value)) < AA_NORMAL_TEXT:
+        raise ValidationError(_("Text on this colour would be hard to read."))
+
+
+class Municipality(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=60)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="municipality_slug_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Venue(models.Model):
+    municipality = models.ForeignKey(
+        Municipality, models.PROTECT, related_name="venues", verbose_name=_("municipality")
+    )
+    name = models.CharField(_("name"), max_length=120, help_text=_("E.g. Mjölby library"))
+    slug = models.SlugField(_("slug"), max_length=60)
+    room = models.CharField(_("room"), max_length=120, blank=True, help_text=_("E.g. the digital workshop"))
+    address = models.CharField(_("address"), max_length=200)
+    opening_hours = models.TextField(_("opening hours"), blank=True)
+    opening_hours_en = models.TextField(_("opening hours (English)"), blank=True)
+    accessibility = models.TextField(
+        _("accessibility information"),
+        blank=True,
+        help_text=_("Entrance, lift, toilet, hearing loop, parking for disabled people."),
+    )
+    accessibility_en = models.TextField(_("accessibility information (English)"), blank=True)
+    directions = models.TextField(_("how to get there"), blank=True)
+    directions_en = models.TextField(_("how to get there (English)"), blank=True)
+
+    class Meta:
+        ordering = ["municipality__name", "name"]
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="venue_slug_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def localized(self, field):
+        return localized(self, field)
+
+
+class AgencyKind(models.TextChoices):
+    LIBRARY = "library", _("Library")
+    EDUCATION = "education", _("Education")
+    CHILDCARE = "childcare", _("Childcare")
+    CITIZEN_SERVICE = "citizen_service", _("Citizen service")
+    SOCIAL_SERVICES = "social_services", _("Social services")
+    TAX_AGENCY = "tax_agency", _("Tax agency")
+    EMPLOYMENT_SERVICE = "employment_service", _("Employment service")
+    SOCIAL_INSURANCE = "social_insurance", _("Social insurance")
+    OTHER = "other", _("Other")
+
+
+class AgencyLevel(models.TextChoices):
+    MUNICIPAL = "municipal", _("Municipal")
+    NATIONAL = "national", _("National")
+
+
+class Agency(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    slug = models.SlugField(_("slug"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=30, choices=AgencyKind.choices)
+    level = models.CharField(_("level"), max_length=20, choices=AgencyLevel.choices)
+    municipality = models.ForeignKey(
+        Municipality,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agencies",
+        verbose_name=_("municipality"),
+        help_text=_("Only for municipal agencies. National agencies serve every municipality."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    contact = models.TextField(_("contact"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    colour = models.CharField(
+        _("schedule colour"),
+        max_length=7,
+        default="#1f5f8b",
+        validators=[validate_schedule_colour],
+        help_text=_("Shown on the schedule. Must be dark enough to see on white."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="agency_slug_unique"),
+            # A municipal office belongs to one municipality; a national
+            # agency (Skatteverket) belongs to none.
+            models.CheckConstraint(
+                condition=(
+                    Q(level=AgencyLevel.MUNICIPAL, municipality__isnull=False)
+                    | Q(level=AgencyLevel.NATIONAL, municipality__isnull=True)
+                ),
+                name="agency_level_matches_municipality",
+                violation_error_message=_(
+                    "A municipal agency needs a municipality; a national agency has none."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def localized(self, field):
+        return localized(self, field)
+
+    @property
+    def display_name(self):
+        return localized(self, "name")
+
+    @property
+    def text_colour(self):
+        return text_colour_for(self.colour)
+
+    @property
+    def css_class(self):
+        return f"agency-{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("schedule:week") + f"?agency={self.slug}"
+
+
+class Topic(models.Model):
+    """Something a resident needs help with, as they would say it."""
+
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    slug = models.SlugField(_("slug"), max_length=60)
+    keywords = models.TextField(
+        _("search words"), blank=True, help_text=_("Words residents use, separated by commas.")
+    )
+    keywords_en = models.TextField(_("search words (English)"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="topic_slug_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self):
+        return localized(self, "name")
+
+
+class EService(models.Model):
+    agency = models.ForeignKey(Agency, models.CASCADE, related_name="eservices", verbose_name=_("agency"))
+    name = models.CharField(_("name"), max_length=160)
+    name_en = models.CharField(_("name (English)"), max_length=160, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80)
+    url = models.URLField(_("link"), blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="eservices", verbose_name=_("topics"))
+    what_to_bring = models.TextField(
+        _("what to bring"),
+        blank=True,
+        help_text=_("In plain language, e.g. 'Your BankID on your phone and the letter you got'."),
+    )
+    what_to_bring_en = models.TextField(_("what to bring (English)"), blank=True)
+
+    class Meta:
+        ordering = ["agency__name", "name"]
+        verbose_name = _("e-service")
+        verbose_name_plural = _("e-services")
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="eservice_slug_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self):
+        return localized(self, "name")
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("Staff")
+    COORDINATOR = "coordinator", _("Coordinator")
+    PROJECT_LEAD = "project_lead", _("Project lead")
+
+
+class Membership(models.Model):
+    """Who belongs where: staff belong to an agency, coordinators to a
+    municipality, project leads to the whole project."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    agency = models.ForeignKey(
+        Agency,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("agency"),
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("municipality"),
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role=Role.STAFF, agency__isnull=False, municipality__isnull=True)
+                    | Q(role=Role.COORDINATOR, agency__isnull=True, municipality__isnull=False)
+                    | Q(role=Role.PROJECT_LEAD, agency__isnull=True, municipality__isnull=True)
+                ),
+                name="membership_scope_matches_role",
+                violation_error_message=_(
+                    "Staff belong to an agency, coordinators to a municipality, project leads to neither."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agency"],
+                condition=Q(role=Role.STAFF),
+                name="membership_staff_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "municipality"],
+                condition=Q(role=Role.COORDINATOR),
+                name="membership_coordinator_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(role=Role.PROJECT_LEAD),
+                name="membership_project_lead_unique",
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.agency or self.municipality or _("the project")
+        return f"{self.user} – {self.get_role_display()} – {scope}"

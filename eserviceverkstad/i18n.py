@@ -1,0 +1,59 @@
+"""Language helpers shared by every app: Babel formatting in the active
+language and picking the right column of a two-language model field."""
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from django.utils import translation
+
+# Django language code -> Babel locale. English dates follow British usage
+# (day before month, 24-hour clock), as Swedish readers expect.
+BABEL_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
+
+
+def babel_locale(language=None):
+    language = language or translation.get_language() or "sv"
+    return BABEL_LOCALES.get(language.split("-")[0], "sv_SE")
+
+
+def format_day(day, language=None):
+    """'torsdag 26 november' / 'Thursday 26 November'."""
+    return format_date(day, "EEEE d MMMM", locale=babel_locale(language))
+
+
+def format_day_short(day, language=None):
+    """'tors 26 nov' / 'Thu 26 Nov'."""
+    return format_date(day, "EEE d MMM", locale=babel_locale(language))
+
+
+def format_long_date(day, language=None):
+    """'26 november 2026' / '26 November 2026'."""
+    return format_date(day, "d MMMM y", locale=babel_locale(language))
+
+
+def format_weekday(day, language=None):
+    return format_date(day, "EEEE", locale=babel_locale(language))
+
+
+def format_clock(value, language=None):
+    """24-hour clock in both languages: '14:00'."""
+    return format_time(value, "HH:mm", locale=babel_locale(language))
+
+
+def language_name(code, language=None):
+    """The name of a language in the active language: 'arabiska' / 'Arabic'."""
+    locale = Locale.parse(babel_locale(language))
+    return locale.languages.get(code, code)
+
+
+def is_known_language(code):
+    return code in Locale.parse("en").languages
+
+
+def localized(obj, field):
+    """The English column (``<field>_en``) when English is active and filled
+    in, otherwise the Swedish one: Swedish is the source language."""
+    if (translation.get_language() or "sv").startswith("en"):
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, field)

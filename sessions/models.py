@@ -1,0 +1,426 @@
+"""The schedule: a ``StaffedSlot`` is a series ("childcare, Mjölby library,
+second Thursday of the month 14-15"), and each ``Occurrence`` is one dated
+instance of it, stored as a row so that bookings and visit logs can point at
+it and a coordinator can cancel or move it alone."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Topic, Venue
+from eserviceverkstad.i18n import is_known_language, language_name, localized
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+# Languages staff commonly offer in Swedish municipalities; the admin shows
+# these as check boxes. Any ISO 639 code Babel knows is accepted.
+OFFERED_LANGUAGES = [
+    "sv", "en", "ar", "so", "ti", "fa", "prs", "ckb", "kmr", "pl", "fi", "bs",
+    "tr", "uk", "ru", "es", "de", "fr", "th",
+]  # fmt: skip
+
+
+class Format(models.TextChoices):
+    DROP_IN = "drop_in", _("Drop-in")
+    BOOKED = "booked", _("Booked guidance")
+    LECTURE = "lecture", _("Lecture")
+    TRY = "try", _("Try new technology")
+
+
+class Recurrence(models.TextChoices):
+    ONCE = "once", _("Once")
+    WEEKLY = "weekly", _("Every N weeks")
+    MONTHLY = "monthly", _("Monthly on the Nth weekday")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WeekOfMonth(models.IntegerChoices):
+    FIRST = 1, _("first")
+    SECOND = 2, _("second")
+    THIRD = 3, _("third")
+    FOURTH = 4, _("fourth")
+    LAST = -1, _("last")
+
+
+def validate_language_codes(value):
+    unknown = [code for code in split_languages(value) if not is_known_language(code)]
+    if unknown:
+        raise ValidationError(
+            _("Unknown language code: %(codes)s. Use codes such as sv, en, ar."),
+            params={"codes": ", ".join(unknown)},
+        )
+
+
+def split_languages(value):
+    return [code.strip() for code in (value or "").split(",") if code.strip()]
+
+
+def wall_clock(day, clock):
+    """An aware datetime for a Stockholm wall-clock time on ``day``.
+
+    zoneinfo picks the right UTC offset for each date, so 14:00 stays 14:00
+    on both sides of a daylight-saving change."""
+    return datetime.datetime.combine(day, clock, tzinfo=STOCKHOLM)
+
+
+class StaffedSlotQuerySet(models.QuerySet):
+    def running_on_or_after(self, day):
+        return self.filter(Q(last_date__isnull=True) | Q(last_date__gte=day))
+
+
+class StaffedSlot(models.Model):
+    agency = models.ForeignKey(Agency, models.PROTECT, related_name="slots", verbose_name=_("agency"))
+    venue = models.ForeignKey(Venue, models.PROTECT, related_name="slots", verbose_name=_("venue"))
+    format = models.CharField(_("format"), max_length=20, choices=Format.choices, default=Format.DROP_IN)
+    title = models.CharField(
+        _("title"), max_length=160, blank=True, help_text=_("E.g. the name of a lecture.")
+    )
+    title_en = models.CharField(_("title (English)"), max_length=160, blank=True)
+    recurrence = models.CharField(
+        _("repeats"), max_length=10, choices=Recurrence.choices, default=Recurrence.WEEKLY
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices, default=Weekday.MONDAY)
+    interval = models.PositiveSmallIntegerField(
+        _("every"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("1 = every week (or month), 2 = every second week (or month), and so on."),
+    )
+    week_of_month = models.SmallIntegerField(
+        _("which weekday of the month"),
+        choices=WeekOfMonth.choices,
+        null=True,
+        blank=True,
+        help_text=_("Only for monthly series, e.g. the second Thursday."),
+    )
+    start_time = models.TimeField(_("starts"))
+    end_time = models.TimeField(_("ends"))
+    first_date = models.DateField(_("first date"))
+    last_date = models.DateField(
+        _("last date"), null=True, blank=True, help_text=_("Leave empty to run until further notice.")
+    )
+    languages = models.CharField(
+        _("languages"),
+        max_length=200,
+        default="sv",
+        validators=[validate_language_codes],
+        help_text=_("Language codes separated by commas, e.g. sv,en,ar."),
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="slots", verbose_name=_("topics"))
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        null=True,
+        blank=True,
+        help_text=_("Seats for a lecture or bookable times. Empty for drop-in."),
+    )
+    note = models.TextField(_("public note"), blank=True, max_length=500)
+    note_en = models.TextField(_("public note (English)"), blank=True, max_length=500)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StaffedSlotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["venue__name", "weekday", "start_time"]
+        verbose_name = _("staffed series")
+        verbose_name_plural = _("staffed series")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")),
+                name="slot_ends_after_start",
+                violation_error_message=_("The end time must be after the start time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(last_date__isnull=True) | Q(last_date__gte=models.F("first_date")),
+                name="slot_last_date_not_before_first",
+                violation_error_message=_("The last date cannot be before the first date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6) & Q(interval__gte=1, interval__lte=12),
+                name="slot_weekday_and_interval_in_range",
+            ),
+            # A monthly series needs "which weekday of the month"; other
+            # kinds must not carry one, or the meaning would be ambiguous.
+            models.CheckConstraint(
+                condition=(
+                    Q(recurrence=Recurrence.MONTHLY, week_of_month__in=[1, 2, 3, 4, -1])
+                    | Q(recurrence__in=[Recurrence.ONCE, Recurrence.WEEKLY], week_of_month__isnull=True)
+                ),
+                name="slot_valid_recurrence",
+                violation_error_message=_(
+                    "A monthly series needs 'which weekday of the month'; other series must leave it empty."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(recurrence=Recurrence.ONCE)
+                | Q(last_date__isnull=True)
+                | Q(last_date=models.F("first_date")),
+                name="slot_once_is_one_day",
+                violation_error_message=_("A one-time session has only a first date."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agency} – {self.venue} – {self.describe_recurrence()}"
+
+    @property
+    def display_title(self):
+        return localized(self, "title")
+
+    @property
+    def display_note(self):
+        return localized(self, "note")
+
+    @property
+    def language_codes(self):
+        return split_languages(self.languages)
+
+    def language_names(self):
+        return [language_name(code) for code in self.language_codes]
+
+    def describe_recurrence(self):
+        clock = f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        if self.recurrence == Recurrence.ONCE:
+            return f"{self.first_date:%Y-%m-%d} {clock}"
+        weekday = Weekday(self.weekday).label
+        if self.recurrence == Recurrence.MONTHLY:
+            which = WeekOfMonth(self.week_of_month).label if self.week_of_month else "?"
+            return _("%(which)s %(weekday)s of every %(n)s. month %(clock)s") % {
+                "which": which,
+                "weekday": weekday,
+                "n": self.interval,
+                "clock": clock,
+            }
+        return _("%(weekday)s every %(n)s. week %(clock)s") % {
+            "weekday": weekday,
+            "n": self.interval,
+            "clock": clock,
+        }
+
+    def clean(self):
+        if self.recurrence == Recurrence.ONCE and self.first_date:
+            self.weekday = self.first_date.weekday()
+            self.last_date = None
+        if self.recurrence != Recurrence.MONTHLY:
+            self.week_of_month = None
+        elif self.week_of_month is None:
+            raise ValidationError({"week_of_month": _("Choose which weekday of the month, e.g. the second.")})
+        self.languages = ",".join(split_languages(self.languages))
+        self._refuse_overlap()
+
+    def _refuse_overlap(self):
+        if not (self.agency_id and self.venue_id and self.first_date and self.start_time and self.end_time):
+            return
+        other = self.first_overlapping_series()
+        if other is not None:
+            raise ValidationError(
+                _(
+                    "%(agency)s already has a series at %(venue)s at the same time: %(other)s. "
+                    "Change the time or dates, or edit that series instead."
+                ),
+                params={"agency": self.agency, "venue": self.venue, "other": other.describe_recurrence()},
+                code="overlap",
+            )
+
+    def first_overlapping_series(self):
+        """Another series of the same agency at the same venue that shares
+        at least one date and overlapping hours with this one."""
+        candidates = StaffedSlot.objects.filter(
+            agency_id=self.agency_id,
+            venue_id=self.venue_id,
+            start_time__lt=self.end_time,
+            end_time__gt=self.start_time,
+        ).exclude(pk=self.pk)
+        if self.last_date:
+            candidates = candidates.filter(first_date__lte=self.last_date)
+        candidates = candidates.running_on_or_after(self.first_date)
+        for other in candidates:
+            start = max(self.first_date, other.first_date)
+            # Two years covers every combination of weekly and monthly cycles.
+            end = min(d for d in (self.last_date, other.last_date, start + datetime.timedelta(days=730)) if d)
+            if set(self.dates_between(start, end)) & set(other.dates_between(start, end)):
+                return other
+        return None
+
+    def _rule(self):
+        start = datetime.datetime.combine(self.first_date, datetime.time())
+        if self.recurrence == Recurrence.ONCE:
+            return rrule.rrule(rrule.DAILY, count=1, dtstart=start)
+        if self.recurrence == Recurrence.MONTHLY:
+            weekday = rrule.weekday(self.weekday)(self.week_of_month)
+            return rrule.rrule(rrule.MONTHLY, interval=self.interval, byweekday=weekday, dtstart=start)
+        return rrule.rrule(
+            rrule.WEEKLY,
+            interval=self.interval,
+            byweekday=self.weekday,
+            wkst=rrule.MO,
+            dtstart=start,
+        )
+
+    def dates_between(self, start, end):
+        """The series' dates from ``start`` to ``end``, both included."""
+        if self.last_date:
+            end = min(end, self.last_date)
+        if end < start:
+            return []
+        after = datetime.datetime.combine(start, datetime.time())
+        before = datetime.datetime.combine(end, datetime.time())
+        return [moment.date() for moment in self._rule().between(after, before, inc=True)]
+
+    def times_on(self, day):
+        return wall_clock(day, self.start_time), wall_clock(day, self.end_time)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from sessions.schedule import sync_occurrences
+
+        sync_occurrences(self)
+
+
+class OccurrenceStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OccurrenceQuerySet(models.QuerySet):
+    def for_schedule(self):
+        """Everything a schedule entry shows, in a fixed number of queries:
+        one for occurrences with series, agency, venue and municipality, one
+        for the series' topics."""
+        return (
+            self.select_related("slot__agency", "slot__venue__municipality")
+            .prefetch_related("slot__topics")
+            .order_by("starts_at", "slot__agency__name")
+        )
+
+    def between(self, start, end):
+        return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+    def on_day(self, day):
+        start = wall_clock(day, datetime.time())
+        return self.between(start, start + datetime.timedelta(days=1))
+
+    def in_week(self, year, week):
+        monday = datetime.date.fromisocalendar(year, week, 1)
+        start = wall_clock(monday, datetime.time())
+        return self.between(start, wall_clock(monday + datetime.timedelta(days=7), datetime.time()))
+
+    def scheduled(self):
+        return self.filter(status=OccurrenceStatus.SCHEDULED)
+
+    def happening_at(self, moment):
+        return self.scheduled().filter(starts_at__lte=moment, ends_at__gt=moment)
+
+    def speaking(self, code):
+        """Occurrences whose series offers the language ``code``. Languages
+        are stored as 'sv,en,ar'; matching whole codes works on every
+        database without JSON support."""
+        field = "slot__languages"
+        return self.filter(
+            Q(**{field: code})
+            | Q(**{f"{field}__startswith": f"{code},"})
+            | Q(**{f"{field}__endswith": f",{code}"})
+            | Q(**{f"{field}__contains": f",{code},"})
+        )
+
+
+class Occurrence(models.Model):
+    slot = models.ForeignKey(
+        StaffedSlot, models.CASCADE, related_name="occurrences", verbose_name=_("series")
+    )
+    # The series date this row stands for. It never changes, even when the
+    # coordinator moves the time, so re-generating the series finds the row.
+    date = models.DateField(_("series date"))
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    room = models.CharField(
+        _("room"), max_length=120, blank=True, help_text=_("Only if different from the venue's room.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=OccurrenceStatus.choices, default=OccurrenceStatus.SCHEDULED
+    )
+    cancellation_reason = models.CharField(
+        _("reason for cancellation"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
+    )
+    # Set when a coordinator changed this occurrence by hand; series edits
+    # then leave it alone.
+    is_exception = models.BooleanField(_("changed by hand"), default=False)
+    # RFC 5545 SEQUENCE: grows each time the time, room or status changes.
+    sequence = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OccurrenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = _("occurrence")
+        verbose_name_plural = _("occurrences")
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "date"], name="occurrence_one_per_series_date"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="occurrence_ends_after_start",
+                violation_error_message=_("The end must be after the start."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=OccurrenceStatus.CANCELLED) | ~Q(cancellation_reason=""),
+                name="occurrence_cancellation_has_reason",
+                violation_error_message=_("Write a reason for the cancellation; residents see it."),
+            ),
+        ]
+        indexes = [
+            # The week page, the home page's "here now" and "next", and the
+            # calendar feed all select by start time.
+            models.Index(fields=["starts_at"], name="occurrence_starts_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.slot.agency} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def is_cancelled(self):
+        return self.status == OccurrenceStatus.CANCELLED
+
+    @property
+    def display_room(self):
+        return self.room or self.slot.venue.room
+
+    @property
+    def local_start(self):
+        return timezone.localtime(self.starts_at, STOCKHOLM)
+
+    @property
+    def local_end(self):
+        return timezone.localtime(self.ends_at, STOCKHOLM)
+
+    def clean(self):
+        if self.status == OccurrenceStatus.CANCELLED and not self.cancellation_reason.strip():
+            raise ValidationError(
+                {"cancellation_reason": _("Write a reason for the cancellation; residents see it.")}
+            )
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The end must be after the start.")})
+
+
+def horizon_end(today=None):
+    today = today or timezone.localdate()
+    return today + datetime.timedelta(days=settings.OCCURRENCE_HORIZON_DAYS)

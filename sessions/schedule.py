@@ -1,0 +1,99 @@
+"""Turning series into dated occurrence rows.
+
+``sync_occurrences`` is the one place that creates, moves or removes
+occurrences of a series. It runs when a series is saved and every night (the
+``extend_horizon`` task) to keep a rolling horizon of stored rows.
+
+Rules it keeps:
+- Only today and later are touched; past occurrences are history that visit
+  logs and statistics rely on.
+- An occurrence a coordinator changed by hand (``is_exception``) is never
+  overwritten.
+- An occurrence that a booking or visit points at is never deleted. If the
+  series no longer includes its date, it is kept as an exception, and the
+  caller is told so it can warn the coordinator.
+"""
+
+import dataclasses
+
+from django.db import transaction
+from django.utils import timezone
+
+from sessions.models import Occurrence, StaffedSlot, horizon_end
+
+
+@dataclasses.dataclass
+class SyncResult:
+    created: int = 0
+    moved: int = 0
+    deleted: int = 0
+    kept: list = dataclasses.field(default_factory=list)
+
+
+def referenced_occurrence_ids(occurrence_ids):
+    """Ids among ``occurrence_ids`` that any other model points at (bookings,
+    visits, whatever later apps add), found from the reverse relations so a
+    new app cannot forget to register itself here."""
+    referenced = set()
+    for relation in Occurrence._meta.related_objects:
+        model = relation.related_model
+        field = relation.field.name
+        referenced.update(
+            model._default_manager.filter(**{f"{field}__in": occurrence_ids})
+            .values_list(field, flat=True)
+            .distinct()
+        )
+    return referenced
+
+
+def _plan(slot, existing, wanted):
+    to_create, to_move, gone = [], [], []
+    for day, (starts_at, ends_at) in wanted.items():
+        occurrence = existing.get(day)
+        if occurrence is None:
+            to_create.append(Occurrence(slot=slot, date=day, starts_at=starts_at, ends_at=ends_at))
+        elif not occurrence.is_exception and (occurrence.starts_at, occurrence.ends_at) != (
+            starts_at,
+            ends_at,
+        ):
+            occurrence.starts_at, occurrence.ends_at = starts_at, ends_at
+            occurrence.sequence += 1
+            occurrence.updated_at = timezone.now()
+            to_move.append(occurrence)
+    for day, occurrence in existing.items():
+        if day not in wanted and not occurrence.is_exception:
+            gone.append(occurrence)
+    return to_create, to_move, gone
+
+
+def sync_occurrences(slot, today=None):
+    today = today or timezone.localdate()
+    wanted = {
+        day: slot.times_on(day) for day in slot.dates_between(max(today, slot.first_date), horizon_end(today))
+    }
+    result = SyncResult()
+    with transaction.atomic():
+        # Serialises concurrent syncs of one series (an admin save racing the
+        # nightly task); the unique (slot, date) constraint is the backstop.
+        StaffedSlot.objects.select_for_update().filter(pk=slot.pk).first()
+        existing = {o.date: o for o in slot.occurrences.filter(date__gte=today)}
+        to_create, to_move, gone = _plan(slot, existing, wanted)
+        Occurrence.objects.bulk_create(to_create, ignore_conflicts=True)
+        Occurrence.objects.bulk_update(to_move, ["starts_at", "ends_at", "sequence", "updated_at"])
+        referenced = referenced_occurrence_ids([o.pk for o in gone]) if gone else set()
+        kept = [o for o in gone if o.pk in referenced]
+        Occurrence.objects.filter(pk__in=[o.pk for o in kept]).update(is_exception=True)
+        result.deleted, _by_model = Occurrence.objects.filter(
+            pk__in=[o.pk for o in gone if o.pk not in referenced]
+        ).delete()
+    result.created, result.moved, result.kept = len(to_create), len(to_move), kept
+    return result
+
+
+def extend_horizon():
+    """Daily task: store occurrences up to the horizon for every running series."""
+    today = timezone.localdate()
+    created = 0
+    for slot in StaffedSlot.objects.running_on_or_after(today).iterator():
+        created += sync_occurrences(slot, today=today).created
+    return created
