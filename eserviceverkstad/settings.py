@@ -209,6 +209,15 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# A database cache, so that several app servers and the task cluster share
+# it (django-q2 keeps the cluster's heartbeat there for /healthz).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "eserviceverkstad_cache",
+    }
+}
+
 # Background tasks: django-q2 with the database as broker, so nothing but the
 # database is needed. One worker is plenty for nightly maintenance.
 Q_CLUSTER = {

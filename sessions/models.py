@@ -159,7 +159,11 @@ class StaffedSlot(models.Model):
             # kinds must not carry one, or the meaning would be ambiguous.
             models.CheckConstraint(
                 condition=(
-                    Q(recurrence=Recurrence.MONTHLY, week_of_month__in=[1, 2, 3, 4, -1])
+                    Q(
+                        recurrence=Recurrence.MONTHLY,
+                        week_of_month__isnull=False,
+                        week_of_month__in=[1, 2, 3, 4, -1],
+                    )
                     | Q(recurrence__in=[Recurrence.ONCE, Recurrence.WEEKLY], week_of_month__isnull=True)
                 ),
                 name="slot_valid_recurrence",
@@ -290,7 +294,8 @@ class StaffedSlot(models.Model):
         super().save(*args, **kwargs)
         from sessions.schedule import sync_occurrences
 
-        sync_occurrences(self)
+        # Kept for the admin, which warns about occurrences the sync had to keep.
+        self.last_sync = sync_occurrences(self)
 
 
 class OccurrenceStatus(models.TextChoices):

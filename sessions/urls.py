@@ -1,3 +1,13 @@
+from django.urls import path, re_path
+
+from sessions import views
 
 app_name = "schedule"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("schedule/", views.week, name="week"),
+    # Anything else under /schedule/ is a 404 page, including malformed weeks.
+    re_path(r"^schedule/(?P<week>\d{4}-W\d{2})/$", views.week, name="week"),
+    path("schedule.ics", views.calendar_feed, name="calendar_feed"),
+    path("agency-colours.css", views.agency_colours, name="agency_colours"),
+]

@@ -1,0 +1,46 @@
+"""Dates, times and language names through Babel in the active language."""
+
+from django import template
+from django.utils import timezone
+
+from eserviceverkstad import i18n
+
+register = template.Library()
+
+
+@register.filter
+def day_heading(day):
+    """'torsdag 26 november' / 'Thursday 26 November'."""
+    return i18n.format_day(day)
+
+
+@register.filter
+def long_date(day):
+    return i18n.format_long_date(day)
+
+
+@register.filter
+def short_day(value):
+    if hasattr(value, "tzinfo"):
+        value = timezone.localtime(value).date()
+    return i18n.format_day_short(value)
+
+
+@register.filter
+def clock(moment):
+    return i18n.format_clock(timezone.localtime(moment))
+
+
+@register.simple_tag
+def time_range(start, end):
+    return f"{clock(start)}–{clock(end)}"
+
+
+@register.filter
+def language_names(codes):
+    return ", ".join(i18n.language_name(code) for code in codes)
+
+
+@register.simple_tag
+def localized(obj, field):
+    return i18n.localized(obj, field)

@@ -1,0 +1,36 @@
+"""Site-wide endpoints that belong to no part of the domain."""
+
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+from django_q.brokers import get_broker
+from django_q.models import OrmQ, Success
+from django_q.status import Stat
+
+
+@require_GET
+def robots(request):
+    return HttpResponse("User-agent: *\nDisallow: /admin/\nDisallow: /staff/\n", content_type="text/plain")
+
+
+def _task_status():
+    clusters = Stat.get_all(get_broker())
+    last = Success.objects.order_by("-stopped").values_list("stopped", flat=True).first()
+    return {
+        "clusters": [{"id": str(c.cluster_id), "status": str(c.status)} for c in clusters],
+        "queued": OrmQ.objects.count(),
+        "last_success": last.isoformat() if last else None,
+    }
+
+
+@require_GET
+def healthz(request):
+    """200 with the database and task-cluster status; 503 when the database
+    cannot be reached, so a load balancer takes the server out."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        tasks = _task_status()
+    except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
+        return JsonResponse({"status": "error", "database": str(error)}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok", "tasks": tasks})

@@ -1,0 +1,68 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Municipality, Topic, Venue
+from eserviceverkstad.i18n import language_name
+from sessions.models import Format, StaffedSlot, split_languages
+
+
+class SlugChoiceField(forms.ModelChoiceField):
+    """Choices by slug, so filter links read '?agency=skatteverket'."""
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset, to_field_name="slug", required=False, **kwargs)
+
+    def label_from_instance(self, obj):
+        return getattr(obj, "display_name", None) or str(obj)
+
+
+def offered_languages():
+    """The languages that some series offers, as (code, name) sorted by name."""
+    codes = set()
+    for value in StaffedSlot.objects.order_by().values_list("languages", flat=True).distinct():
+        codes.update(split_languages(value))
+    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: pair[1])
+
+
+class ScheduleFilterForm(forms.Form):
+    """The week page's filters, read from GET parameters. An unknown value
+    makes the form invalid and the page shows nothing but a message."""
+
+    municipality = SlugChoiceField(
+        Municipality.objects.all(), label=_("Municipality"), empty_label=_("All municipalities")
+    )
+    venue = SlugChoiceField(Venue.objects.all(), label=_("Venue"), empty_label=_("All venues"))
+    agency = SlugChoiceField(Agency.objects.all(), label=_("Agency"), empty_label=_("All agencies"))
+    topic = SlugChoiceField(Topic.objects.all(), label=_("Help with"), empty_label=_("All topics"))
+    format = forms.ChoiceField(
+        label=_("Kind of help"), required=False, choices=[("", _("All kinds"))] + Format.choices
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False)
+
+    def __init__(self, data=None):
+        super().__init__(data)
+        self.fields["language"].choices = [("", _("All languages")), *offered_languages()]
+        # Materialise the choices once: len() of a lazy ModelChoiceIterator
+        # (which list() and the template's for loop ask for) costs a COUNT
+        # query on top of the SELECT. A comprehension does not ask.
+        for field in self.fields.values():
+            field.choices = [choice for choice in field.choices]  # noqa: C416
+
+    def apply(self, occurrences):
+        data = self.cleaned_data
+        lookups = {
+            "municipality": "slot__venue__municipality",
+            "venue": "slot__venue",
+            "agency": "slot__agency",
+            "topic": "slot__topics",
+            "format": "slot__format",
+        }
+        for name, lookup in lookups.items():
+            if data.get(name):
+                occurrences = occurrences.filter(**{lookup: data[name]})
+        if data.get("language"):
+            occurrences = occurrences.speaking(data["language"])
+        return occurrences
+
+    def is_filtered(self):
+        return any(self.data.get(name) for name in self.fields)

@@ -1,0 +1,238 @@
+"""The public week page and the home page, in Swedish and English."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agencies.models import AgencyKind, AgencyLevel
+from sessions.models import Format, OccurrenceStatus
+from sessions.weeks import IsoWeek
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mjolby_childcare():
+    """Childcare staff at Mjölby library, Thursdays 14-15, in Swedish and English."""
+    town = factories.municipality("Mjölby")
+    library = factories.venue(town, name="Mjölby bibliotek", slug="mjolby-bibliotek")
+    childcare = factories.agency(
+        "Barnomsorg Mjölby", name_en="Childcare Mjölby", slug="barnomsorg", municipality=town
+    )
+    preschool = factories.topic("Förskoleplats", name_en="Preschool place", slug="forskoleplats")
+    return factories.slot(childcare, library, languages="sv,en", topics=[preschool], note="Ta med BankID")
+
+
+@pytest.fixture
+def kalmar_tax_agency():
+    town = factories.municipality("Kalmar")
+    library = factories.venue(town, name="Kalmar stadsbibliotek", slug="kalmar-stadsbibliotek")
+    tax = factories.agency(
+        "Skatteverket",
+        slug="skatteverket",
+        kind=AgencyKind.TAX_AGENCY,
+        level=AgencyLevel.NATIONAL,
+        colour="#6b2c91",
+    )
+    return factories.slot(tax, library, weekday=1, languages="sv,ar", format=Format.BOOKED)
+
+
+def this_thursday():
+    """Thursday next week: every day of that week lies ahead, so every
+    occurrence of a series created today is stored."""
+    monday = IsoWeek.containing(timezone.localdate()).next().monday
+    return monday + datetime.timedelta(days=3)
+
+
+def week_url(day):
+    return f"/schedule/{IsoWeek.containing(day)}/"
+
+
+def test_week_page_lists_the_session_with_its_facts_in_swedish(client, mjolby_childcare):
+    thursday = this_thursday()
+    response = client.get(week_url(thursday), HTTP_ACCEPT_LANGUAGE="sv")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Barnomsorg Mjölby" in page
+    assert "14:00–15:00" in page
+    assert "Mjölby bibliotek" in page
+    assert "Förskoleplats" in page
+    assert "Ta med BankID" in page
+    assert "svenska, engelska" in page
+    assert f"vecka {thursday.isocalendar().week}".lower() in page.lower()
+    assert f"Torsdag {thursday.day} " in page
+
+
+def test_week_page_in_english_names_days_and_agency_in_english(client, mjolby_childcare):
+    client.cookies["django_language"] = "en"
+    thursday = this_thursday()
+    page = client.get(week_url(thursday)).content.decode()
+    assert f"Thursday {thursday.day} " in page
+    assert "Childcare Mjölby" in page
+    assert "Preschool place" in page
+    assert "Swedish, English" in page
+    assert '<html lang="en">' in page
+
+
+def test_accept_language_is_honoured_on_the_first_visit(client, mjolby_childcare):
+    page = client.get("/schedule/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").content.decode()
+    assert '<html lang="en">' in page
+
+
+def test_language_switch_is_remembered_in_a_cookie(client, mjolby_childcare):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/schedule/"})
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+    assert '<html lang="en">' in client.get("/schedule/").content.decode()
+
+
+def test_cancelled_occurrence_is_shown_marked_with_its_reason(client, mjolby_childcare):
+    thursday = this_thursday()
+    occurrence = mjolby_childcare.occurrences.get(date=thursday)
+    occurrence.status = OccurrenceStatus.CANCELLED
+    occurrence.cancellation_reason = "Stängt för påsk"
+    occurrence.is_exception = True
+    occurrence.save()
+    page = client.get(week_url(thursday)).content.decode()
+    assert "Inställt" in page
+    assert "Stängt för påsk" in page
+    assert "entry-cancelled" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "shows_childcare", "shows_tax"),
+    [
+        ("municipality=mjolby", True, False),
+        ("municipality=kalmar", False, True),
+        ("venue=kalmar-stadsbibliotek", False, True),
+        ("agency=barnomsorg", True, False),
+        ("topic=forskoleplats", True, False),
+        ("format=booked", False, True),
+        ("language=ar", False, True),
+        ("language=en", True, False),
+        ("language=sv", True, True),
+        ("", True, True),
+    ],
+)
+def test_filters_narrow_the_week(
+    client, mjolby_childcare, kalmar_tax_agency, query, shows_childcare, shows_tax
+):
+    page = client.get(f"{week_url(this_thursday())}?{query}").content.decode()
+    entries = page.split('role="status"')[-1]  # after the filter form's choices
+    assert ("Barnomsorg Mjölby" in entries) is shows_childcare
+    assert ("Skatteverket" in entries) is shows_tax
+
+
+@pytest.mark.parametrize("query", ["agency=no-such-agency", "format=party", "language=xx", "venue=%00"])
+def test_unknown_filter_values_show_a_message_and_nothing_else(client, mjolby_childcare, query):
+    response = client.get(f"/schedule/?{query}")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "känner inte igen" in page
+    assert 'class="entries"' not in page
+
+
+def test_week_navigation_keeps_the_filters(client, mjolby_childcare):
+    week = IsoWeek.containing(this_thursday())
+    page = client.get(f"/schedule/{week}/?agency=barnomsorg&language=en").content.decode()
+    assert f'href="/schedule/{week.next()}/?agency=barnomsorg&amp;language=en"' in page
+    assert f'href="/schedule/{week.previous()}/?agency=barnomsorg&amp;language=en"' in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/schedule/2026-W60/",
+        "/schedule/2027-W53/",  # 2027 has 52 weeks
+        "/schedule/2026-W00/",
+        "/schedule/2026-48/",
+        "/schedule/week48/",
+        "/schedule/2026-W4/",
+        "/schedule/2099-W01/",
+        "/schedule/1999-W01/",
+    ],
+)
+def test_bad_weeks_are_a_404_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Vi hittar inte sidan" in response.content.decode()
+
+
+def test_week_53_exists_in_a_53_week_year(client):
+    assert client.get("/schedule/2026-W53/").status_code == 200
+
+
+def _schedule_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def _many_series(count, first_week_day):
+    town = factories.municipality("Mjölby")
+    venues = [factories.venue(town) for _ in range(5)]
+    topic = factories.topic()
+    for n in range(count):
+        agency = factories.agency(f"Myndighet {n}")
+        factories.slot(
+            agency,
+            venues[n % 5],
+            weekday=n % 5,
+            first_date=first_week_day,
+            topics=[topic],
+            last_date=first_week_day + datetime.timedelta(days=27),
+        )
+
+
+def test_week_page_queries_do_not_grow_with_the_number_of_series(client, django_assert_num_queries):
+    monday = IsoWeek.containing(timezone.localdate()).next().monday
+    url = f"/schedule/{IsoWeek.containing(monday)}/?municipality=mjolby"
+    _many_series(5, monday)
+    # Queries: the filter's municipalities, venues, agencies, topics and
+    # languages; the chosen municipality; the week's occurrences with series,
+    # agency and venue; their topics.
+    with django_assert_num_queries(8):
+        client.get(url)
+    _many_series(295, monday)
+    with django_assert_num_queries(8):
+        page = client.get(url).content.decode()
+    assert "300 tillfällen" in page
+
+
+def test_home_page_shows_who_is_here_now_and_next(
+    client, mjolby_childcare, kalmar_tax_agency, django_assert_num_queries
+):
+    now = timezone.localtime()
+    current = mjolby_childcare.occurrences.filter(starts_at__gt=now).first()
+    current.starts_at = now - datetime.timedelta(minutes=10)
+    current.ends_at = now + datetime.timedelta(minutes=50)
+    current.is_exception = True
+    current.save()
+    # Queries: venues; occurrences happening now; the next three per venue.
+    with django_assert_num_queries(3):
+        page = client.get("/").content.decode()
+    mjolby = page.split('id="venue-')[2]  # Kalmar comes first, alphabetically
+    assert "Mjölby bibliotek" in mjolby
+    here_now = mjolby.split("Här nu")[1].split("Nästa")[0]
+    assert "Barnomsorg Mjölby" in here_now
+    assert "Skatteverket" in page.split('id="venue-')[1].split("Nästa")[1]
+
+
+def test_healthz_reports_database_and_task_cluster(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert set(body["tasks"]) == {"clusters", "queued", "last_success"}
+
+
+def test_agency_colours_come_as_a_stylesheet(client, mjolby_childcare):
+    response = client.get("/agency-colours.css")
+    agency = mjolby_childcare.agency
+    assert response["Content-Type"].startswith("text/css")
+    assert f".agency-{agency.pk}{{background-color:#1f5f8b;color:#ffffff}}" in response.content.decode()
