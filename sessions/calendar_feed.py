@@ -38,7 +38,7 @@ def _description(occurrence):
     if slot.display_note:
         lines.append(slot.display_note)
     if occurrence.is_cancelled:
-        lines.insert(0, _("Cancelled: %(reason)s") % {"reason": occurrence.cancellation_reason})
+        lines.insert(0, _("Cancelled: %(reason)s") % {"reason": occurrence.display_cancellation_reason})
     return "\n".join(lines)
 
 

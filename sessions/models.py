@@ -366,6 +366,9 @@ class Occurrence(models.Model):
         blank=True,
         help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
     )
+    cancellation_reason_en = models.CharField(
+        _("reason for cancellation (English)"), max_length=300, blank=True
+    )
     # Set when a coordinator changed this occurrence by hand; series edits
     # then leave it alone.
     is_exception = models.BooleanField(_("changed by hand"), default=False)
@@ -404,6 +407,10 @@ class Occurrence(models.Model):
     @property
     def is_cancelled(self):
         return self.status == OccurrenceStatus.CANCELLED
+
+    @property
+    def display_cancellation_reason(self):
+        return localized(self, "cancellation_reason")
 
     @property
     def display_room(self):

@@ -19,7 +19,7 @@ import dataclasses
 from django.db import transaction
 from django.utils import timezone
 
-from sessions.models import Occurrence, StaffedSlot, horizon_end
+from sessions.models import Occurrence, OccurrenceStatus, StaffedSlot, horizon_end
 
 
 @dataclasses.dataclass
@@ -97,3 +97,24 @@ def extend_horizon():
     for slot in StaffedSlot.objects.running_on_or_after(today).iterator():
         created += sync_occurrences(slot, today=today).created
     return created
+
+
+def cancel_occurrences(occurrences, reason, reason_en=""):
+    """Cancel every occurrence with ``reason`` (shown to the public); returns
+    those that changed. A cancellation is a hand-made exception: later series
+    edits leave it alone, and calendar clients see a higher SEQUENCE."""
+    changed = []
+    for occurrence in occurrences:
+        wanted = (OccurrenceStatus.CANCELLED, reason, reason_en)
+        if (occurrence.status, occurrence.cancellation_reason, occurrence.cancellation_reason_en) == wanted:
+            continue
+        occurrence.status, occurrence.cancellation_reason, occurrence.cancellation_reason_en = wanted
+        occurrence.is_exception = True
+        occurrence.sequence += 1
+        occurrence.updated_at = timezone.now()
+        changed.append(occurrence)
+    Occurrence.objects.bulk_update(
+        changed,
+        ["status", "cancellation_reason", "cancellation_reason_en", "is_exception", "sequence", "updated_at"],
+    )
+    return changed

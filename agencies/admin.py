@@ -1,0 +1,123 @@
+"""Admin for the catalogue: municipalities, venues, agencies, topics,
+e-services and who belongs where."""
+
+from django.contrib import admin
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, EService, Membership, Municipality, Topic, Venue
+from agencies.permissions import limit_to_municipalities, municipalities_for
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """A model admin whose rows belong to a municipality.
+
+    ``municipality_path`` is the lookup from the model to its municipality.
+    Coordinators get only their municipalities' rows, and every foreign key
+    to another scoped model offers only the rows that model's admin would
+    show them, so they cannot attach a series to another municipality's
+    venue by editing the form."""
+
+    municipality_path = None
+    include_national = False
+
+    def get_queryset(self, request):
+        return limit_to_municipalities(
+            super().get_queryset(request),
+            request.user,
+            self.municipality_path,
+            include_national=self.include_national,
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related_admin = self.admin_site._registry.get(db_field.related_model)
+        if isinstance(related_admin, ScopedAdmin) and "queryset" not in kwargs:
+            kwargs["queryset"] = related_admin.get_queryset(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(ScopedAdmin):
+    municipality_path = "pk"
+    list_display = ("name", "slug", "contact_email")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Venue)
+class VenueAdmin(ScopedAdmin):
+    municipality_path = "municipality"
+    list_display = ("name", "room", "municipality", "address")
+    list_filter = ("municipality",)
+    list_select_related = ("municipality",)
+    search_fields = ("name", "room", "address", "municipality__name")
+    prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("municipality", "name", "slug", "room", "address")}),
+        (_("In Swedish"), {"fields": ("opening_hours", "accessibility", "directions")}),
+        (_("In English"), {"fields": ("opening_hours_en", "accessibility_en", "directions_en")}),
+    )
+
+
+class EServiceInline(admin.StackedInline):
+    model = EService
+    extra = 0
+    fields = (("name", "name_en"), "slug", "url", "topics", ("what_to_bring", "what_to_bring_en"))
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("topics",)
+
+
+@admin.register(Agency)
+class AgencyAdmin(ScopedAdmin):
+    municipality_path = "municipality"
+    # National agencies (Skatteverket) staff every municipality's workshop.
+    include_national = True
+    list_display = ("name", "name_en", "kind", "level", "municipality", "colour")
+    list_filter = ("level", "kind", "municipality")
+    list_select_related = ("municipality",)
+    search_fields = ("name", "name_en", "slug", "description", "description_en")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (EServiceInline,)
+    fieldsets = (
+        (None, {"fields": (("name", "name_en"), "slug", ("kind", "level"), "municipality", "colour")}),
+        (_("For residents"), {"fields": ("description", "description_en", "contact", "website")}),
+    )
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_en", "keywords")
+    search_fields = ("name", "name_en", "slug", "keywords", "keywords_en")
+    prepopulated_fields = {"slug": ("name",)}
+    fields = (("name", "name_en"), "slug", "keywords", "keywords_en")
+
+
+@admin.register(EService)
+class EServiceAdmin(ScopedAdmin):
+    municipality_path = "agency__municipality"
+    include_national = True
+    list_display = ("name", "agency", "url")
+    list_filter = (("agency", admin.RelatedOnlyFieldListFilter), "topics")
+    list_select_related = ("agency",)
+    search_fields = ("name", "name_en", "agency__name", "what_to_bring", "what_to_bring_en")
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("agency", "topics")
+    fields = ("agency", ("name", "name_en"), "slug", "url", "topics", ("what_to_bring", "what_to_bring_en"))
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "agency", "municipality")
+    list_filter = ("role", "municipality", "agency")
+    list_select_related = ("user", "agency", "municipality")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "agency__name")
+    autocomplete_fields = ("user", "agency", "municipality")
+
+    def get_queryset(self, request):
+        # Coordinators (if ever given the permission) see the people of
+        # their own municipality: its coordinators and its agencies' staff.
+        queryset = super().get_queryset(request)
+        allowed = municipalities_for(request.user)
+        if allowed is None:
+            return queryset
+        return queryset.filter(Q(municipality__in=allowed) | Q(agency__municipality__in=allowed))

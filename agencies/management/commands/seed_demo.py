@@ -1,0 +1,775 @@
+"""``python manage.py seed_demo``: a believable demo of the two pilot
+municipalities, Mjölby and Kalmar.
+
+Idempotent: every row is found by its slug (series by agency, venue, weekday,
+start time and format) and only written when something differs, so running
+it twice changes and duplicates nothing. Staff names are invented.
+"""
+
+import dataclasses
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import models, transaction
+from django.utils import timezone
+
+from agencies.models import (
+    Agency,
+    AgencyKind,
+    AgencyLevel,
+    EService,
+    Membership,
+    Municipality,
+    Role,
+    Topic,
+    Venue,
+)
+from agencies.permissions import COORDINATORS_GROUP, PROJECT_LEADS_GROUP, ensure_role_groups
+from sessions.models import (
+    Format,
+    Occurrence,
+    OccurrenceStatus,
+    Recurrence,
+    StaffedSlot,
+    Weekday,
+)
+
+DEMO_PASSWORD = "demo"
+# Series start this many weeks before the day the demo is loaded, so the
+# previous weeks of the schedule are not empty.
+WEEKS_OF_HISTORY = 6
+# The demo's one cancellation lies this far ahead.
+CANCELLATION_AFTER_DAYS = 14
+CANCELLATION_REASON = (
+    "Inställt den här gången: studie- och yrkesvägledaren är på utbildningsdag. Välkommen nästa tisdag!"
+)
+
+MUNICIPALITIES = [
+    {"slug": "mjolby", "name": "Mjölby", "contact_email": "e-serviceverkstad.mjolby@example.org"},
+    {"slug": "kalmar", "name": "Kalmar", "contact_email": "e-serviceverkstad.kalmar@example.org"},
+]
+
+VENUES = [
+    {
+        "slug": "mjolby-bibliotek",
+        "municipality": "mjolby",
+        "name": "Mjölby bibliotek",
+        "room": "Digitala verkstaden",
+        "address": "Stadshuset, Burensköldsvägen 11, 595 80 Mjölby",
+        "opening_hours": "Måndag–torsdag 10–19\nFredag 10–17\nLördag 11–14\nSöndag stängt",
+        "opening_hours_en": "Monday–Thursday 10–19\nFriday 10–17\nSaturday 11–14\nSunday closed",
+        "accessibility": (
+            "Entrén ligger i markplan och har automatisk dörröppnare. Biblioteket delar entré med "
+            "medborgarservice. Tillgänglig toalett finns vid lånedisken. Den digitala verkstaden har "
+            "hörslinga och höj- och sänkbara bord. Två parkeringsplatser för personer med "
+            "funktionsnedsättning finns vid huvudentrén."
+        ),
+        "accessibility_en": (
+            "The entrance is at street level with an automatic door. The library shares its entrance "
+            "with the citizen service centre. There is an accessible toilet by the loans desk. The "
+            "digital workshop has a hearing loop and height-adjustable desks. Two disabled parking "
+            "spaces are by the main entrance."
+        ),
+        "directions": (
+            "Biblioteket ligger i Stadshuset, fem minuters promenad från Mjölby resecentrum. Gå in "
+            "genom huvudentrén. Den digitala verkstaden är rummet med glasdörrar alldeles bredvid "
+            "lånedisken."
+        ),
+        "directions_en": (
+            "The library is in the town hall (Stadshuset), a five-minute walk from Mjölby travel "
+            "centre. Go in through the main entrance. The digital workshop is the room with glass "
+            "doors right next to the loans desk."
+        ),
+    },
+    {
+        "slug": "kalmar-stadsbibliotek",
+        "municipality": "kalmar",
+        "name": "Kalmar stadsbibliotek",
+        "room": "Digitala verkstaden, plan 2",
+        "address": "Tullslätten 4, 392 33 Kalmar",
+        "opening_hours": "Måndag–torsdag 10–20\nFredag 10–18\nLördag 11–16\nSöndag 13–16 (september–maj)",
+        "opening_hours_en": (
+            "Monday–Thursday 10–20\nFriday 10–18\nSaturday 11–16\nSunday 13–16 (September–May)"
+        ),
+        "accessibility": (
+            "Ramp och automatisk dörr vid entrén från Tullslätten. Hiss till plan 2, där den digitala "
+            "verkstaden ligger. Tillgänglig toalett på varje plan. Hörslinga i verkstaden och i "
+            "hörsalen. Ledarhundar är välkomna."
+        ),
+        "accessibility_en": (
+            "Ramp and automatic door at the entrance from Tullslätten. Lift to floor 2, where the "
+            "digital workshop is. Accessible toilets on every floor. Hearing loop in the workshop and "
+            "in the lecture hall. Guide dogs are welcome."
+        ),
+        "directions": (
+            "Stadsbiblioteket ligger vid Tullslätten, tio minuters promenad från Kalmar central. "
+            "Stadsbussarna stannar vid hållplatsen Tullslätten. Ta hissen eller trappan till plan 2 och "
+            "följ skyltarna mot Digitala verkstaden."
+        ),
+        "directions_en": (
+            "The city library is at Tullslätten, a ten-minute walk from Kalmar central station. City "
+            "buses stop at Tullslätten. Take the lift or the stairs to floor 2 and follow the signs to "
+            "the Digital workshop."
+        ),
+    },
+]
+
+AGENCIES = [
+    {
+        "slug": "mjolby-bibliotek",
+        "name": "Mjölby bibliotek",
+        "name_en": "Mjölby Library",
+        "kind": AgencyKind.LIBRARY,
+        "level": AgencyLevel.MUNICIPAL,
+        "municipality": "mjolby",
+        "colour": "#1f5f8b",
+        "description": (
+            "Bibliotekarierna hjälper dig att komma i gång med dator, mobil, e-post och BankID, och "
+            "visar var du hittar rätt e-tjänst."
+        ),
+        "description_en": (
+            "The librarians help you get started with computers, phones, e-mail and BankID, and show "
+            "you where to find the right e-service."
+        ),
+        "website": "https://www.mjolby.se",
+    },
+    {
+        "slug": "mjolby-barnomsorg",
+        "name": "Utbildningsförvaltningen – barnomsorg",
+        "name_en": "Education Administration – Childcare",
+        "kind": AgencyKind.CHILDCARE,
+        "level": AgencyLevel.MUNICIPAL,
+        "municipality": "mjolby",
+        "colour": "#8a3b12",
+        "description": (
+            "Handläggare från barnomsorgen svarar på frågor om förskoleplats, kö och skolval, och "
+            "hjälper dig att fylla i rätt i e-tjänsten."
+        ),
+        "description_en": (
+            "Case officers from childcare answer questions about preschool places, the queue and school "
+            "choice, and help you fill in the e-service correctly."
+        ),
+        "website": "https://www.mjolby.se",
+    },
+    {
+        "slug": "mjolby-studie-och-yrkesvagledning",
+        "name": "Studie- och yrkesvägledning",
+        "name_en": "Study and Careers Guidance",
+        "kind": AgencyKind.EDUCATION,
+        "level": AgencyLevel.MUNICIPAL,
+        "municipality": "mjolby",
+        "colour": "#5b2a86",
+        "description": (
+            "Studievägledaren hjälper dig att hitta en utbildning, söka till Komvux eller SFI och "
+            "ansöka om studiemedel."
+        ),
+        "description_en": (
+            "The study counsellor helps you find a course, apply to adult education or Swedish for "
+            "immigrants, and apply for student finance."
+        ),
+        "website": "https://www.mjolby.se",
+    },
+    {
+        "slug": "mjolby-medborgarservice",
+        "name": "Medborgarservice Mjölby",
+        "name_en": "Mjölby Citizen Service",
+        "kind": AgencyKind.CITIZEN_SERVICE,
+        "level": AgencyLevel.MUNICIPAL,
+        "municipality": "mjolby",
+        "colour": "#1d6b45",
+        "description": (
+            "Medborgarservice svarar på frågor om kommunens tjänster och hjälper dig med e-tjänster "
+            "som bygglov och ekonomiskt bistånd."
+        ),
+        "description_en": (
+            "Citizen service answers questions about the municipality's services and helps you with "
+            "e-services such as building permits and financial assistance."
+        ),
+        "website": "https://www.mjolby.se",
+    },
+    {
+        "slug": "kalmar-stadsbibliotek",
+        "name": "Kalmar stadsbibliotek",
+        "name_en": "Kalmar City Library",
+        "kind": AgencyKind.LIBRARY,
+        "level": AgencyLevel.MUNICIPAL,
+        "municipality": "kalmar",
+        "colour": "#0b5563",
+        "description": (
+            "I digitala verkstaden får du hjälp med dator, mobil och e-tjänster, och du kan testa ny "
+            "teknik innan du köper."
+        ),
+        "description_en": (
+            "In the digital workshop you get help with computers, phones and e-services, and you can "
+            "try new technology before you buy it."
+        ),
+        "website": "https://kalmar.se",
+    },
+    {
+        "slug": "kalmar-kontaktcenter",
+        "name": "Kontaktcenter Kalmar kommun",
+        "name_en": "Kalmar Municipality Contact Centre",
+        "kind": AgencyKind.CITIZEN_SERVICE,
+        "level": AgencyLevel.MUNICIPAL,
+        "municipality": "kalmar",
+        "colour": "#6b4e16",
+        "description": "Kontaktcenter hjälper dig att hitta och använda kommunens e-tjänster.",
+        "description_en": "The contact centre helps you find and use the municipality's e-services.",
+        "website": "https://kalmar.se",
+    },
+    {
+        "slug": "skatteverket",
+        "name": "Skatteverket",
+        "name_en": "Swedish Tax Agency",
+        "kind": AgencyKind.TAX_AGENCY,
+        "level": AgencyLevel.NATIONAL,
+        "municipality": None,
+        "colour": "#7a1f3d",
+        "description": "Hjälp med deklarationen, flyttanmälan, personbevis och e-legitimation.",
+        "description_en": "Help with your tax return, reporting a move, population certificates and e-ID.",
+        "website": "https://www.skatteverket.se",
+    },
+    {
+        "slug": "arbetsformedlingen",
+        "name": "Arbetsförmedlingen",
+        "name_en": "Swedish Public Employment Service",
+        "kind": AgencyKind.EMPLOYMENT_SERVICE,
+        "level": AgencyLevel.NATIONAL,
+        "municipality": None,
+        "colour": "#00573f",
+        "description": (
+            "Hjälp att skriva in dig, lämna aktivitetsrapport, skriva cv och söka jobb i Platsbanken."
+        ),
+        "description_en": (
+            "Help to register as a job seeker, send your activity report, write a CV and search for "
+            "jobs in Platsbanken."
+        ),
+        "website": "https://arbetsformedlingen.se",
+    },
+    {
+        "slug": "forsakringskassan",
+        "name": "Försäkringskassan",
+        "name_en": "Swedish Social Insurance Agency",
+        "kind": AgencyKind.SOCIAL_INSURANCE,
+        "level": AgencyLevel.NATIONAL,
+        "municipality": None,
+        "colour": "#3d4f7d",
+        "description": "Hjälp med föräldrapenning, vab och bostadsbidrag på Mina sidor.",
+        "description_en": (
+            "Help with parental benefit, care of a sick child and housing allowance on My pages."
+        ),
+        "website": "https://www.forsakringskassan.se",
+    },
+]
+
+# slug, Swedish name, English name, Swedish search words, English search words
+TOPICS = [
+    ("forskoleplats", "Förskoleplats", "Preschool place",
+     "förskola, dagis, barnomsorg, kö, tacka ja, erbjudande, placering",
+     "preschool, nursery, childcare, queue, accept a place, offer"),
+    ("skolval", "Skolval", "School choice",
+     "välja skola, grundskola, förskoleklass, byta skola",
+     "choose a school, primary school, preschool class, change school"),
+    ("bankid", "BankID", "BankID",
+     "mobilt bankid, bankid, legitimera, logga in, banken",
+     "mobile bankid, identify, log in, bank"),
+    ("e-legitimation", "E-legitimation", "Electronic ID",
+     "e-legitimation, freja, freja eid, id-kort, logga in",
+     "e-id, electronic identification, freja eid, id card, log in"),
+    ("mina-sidor", "Mina sidor", "My pages",
+     "mina sidor, logga in, mitt konto, mina ärenden, meddelanden",
+     "my pages, log in, my account, my cases, messages"),
+    ("deklaration", "Deklaration", "Tax return",
+     "deklarera, skatt, inkomstdeklaration, skatteåterbäring, avdrag",
+     "tax, income tax return, declare, tax refund, deductions"),
+    ("soka-jobb", "Söka jobb", "Applying for jobs",
+     "ansöka om jobb, cv, personligt brev, platsbanken, aktivitetsrapport",
+     "job search, apply for a job, cv, cover letter, activity report"),
+    ("bygglov", "Bygglov", "Building permit",
+     "bygglov, bygga, attefall, altan, ritning, anmälan",
+     "building permit, planning permission, build, extension, drawings"),
+    ("forsorjningsstod", "Försörjningsstöd", "Income support",
+     "försörjningsstöd, ekonomiskt bistånd, socialbidrag, pengar",
+     "income support, financial assistance, welfare, benefit"),
+    ("foraldrapenning", "Föräldrapenning och vab", "Parental benefit and care of a sick child",
+     "föräldrapenning, föräldraledig, vab, vård av barn, barnbidrag",
+     "parental benefit, parental leave, care of a sick child, child allowance"),
+    ("studier", "Studier och utbildning", "Studies and education",
+     "komvux, vuxenutbildning, sfi, csn, studiemedel, utbildning",
+     "adult education, swedish for immigrants, student finance, course"),
+    ("e-bocker", "Låna e-böcker", "Borrowing e-books",
+     "e-bok, ljudbok, låna, lånekort, app",
+     "e-book, audiobook, borrow, library card, app"),
+    ("dator-och-mobil", "Dator och mobil", "Computer and phone",
+     "dator, mobil, surfplatta, e-post, lösenord, appar, wifi",
+     "computer, phone, tablet, e-mail, password, apps, wifi"),
+    ("digital-brevlada", "Digital brevlåda", "Digital mailbox",
+     "digital brevlåda, kivra, min myndighetspost, post från myndigheter",
+     "digital mailbox, kivra, mail from authorities"),
+]  # fmt: skip
+
+BANKID_SV = "Ditt BankID eller annan e-legitimation i mobilen."
+BANKID_EN = "Your BankID or other e-ID on your phone."
+
+ESERVICES = [
+    {
+        "slug": "mjolby-tacka-ja-forskoleplats",
+        "agency": "mjolby-barnomsorg",
+        "name": "Tacka ja till förskoleplats",
+        "name_en": "Accept a preschool place",
+        "topics": ["forskoleplats"],
+        "what_to_bring": f"{BANKID_SV} Brevet eller mejlet med erbjudandet om plats.",
+        "what_to_bring_en": f"{BANKID_EN} The letter or e-mail with the offer of a place.",
+    },
+    {
+        "slug": "mjolby-ansok-forskoleplats",
+        "agency": "mjolby-barnomsorg",
+        "name": "Ansöka om förskoleplats",
+        "name_en": "Apply for a preschool place",
+        "topics": ["forskoleplats"],
+        "what_to_bring": f"{BANKID_SV} Barnets personnummer och datum då du vill att platsen börjar.",
+        "what_to_bring_en": (
+            f"{BANKID_EN} Your child's personal identity number and the date you want the place to start."
+        ),
+    },
+    {
+        "slug": "mjolby-skolval",
+        "agency": "mjolby-barnomsorg",
+        "name": "Skolval till förskoleklass",
+        "name_en": "School choice for preschool class",
+        "topics": ["skolval"],
+        "what_to_bring": f"{BANKID_SV} Namnen på de skolor du vill välja mellan.",
+        "what_to_bring_en": f"{BANKID_EN} The names of the schools you want to choose between.",
+    },
+    {
+        "slug": "mjolby-ansok-komvux",
+        "agency": "mjolby-studie-och-yrkesvagledning",
+        "name": "Ansöka till Komvux",
+        "name_en": "Apply to adult education (Komvux)",
+        "topics": ["studier"],
+        "what_to_bring": f"{BANKID_SV} Betyg från din tidigare skola, om du har dem.",
+        "what_to_bring_en": f"{BANKID_EN} Grades from your earlier school, if you have them.",
+    },
+    {
+        "slug": "mjolby-bygglov",
+        "agency": "mjolby-medborgarservice",
+        "name": "Ansöka om bygglov",
+        "name_en": "Apply for a building permit",
+        "topics": ["bygglov"],
+        "what_to_bring": f"{BANKID_SV} Ritningar eller skisser, gärna som bild eller pdf i mobilen.",
+        "what_to_bring_en": f"{BANKID_EN} Drawings or sketches, preferably as photos or PDFs on your phone.",
+    },
+    {
+        "slug": "mjolby-ekonomiskt-bistand",
+        "agency": "mjolby-medborgarservice",
+        "name": "Ansöka om ekonomiskt bistånd",
+        "name_en": "Apply for financial assistance",
+        "topics": ["forsorjningsstod"],
+        "what_to_bring": f"{BANKID_SV} Underlag om dina inkomster och kostnader, till exempel hyresavi.",
+        "what_to_bring_en": f"{BANKID_EN} Papers about your income and costs, for example your rent notice.",
+    },
+    {
+        "slug": "mjolby-lana-e-bocker",
+        "agency": "mjolby-bibliotek",
+        "name": "Låna e-böcker och e-ljudböcker",
+        "name_en": "Borrow e-books and audiobooks",
+        "topics": ["e-bocker", "dator-och-mobil"],
+        "what_to_bring": "Ditt lånekort och din PIN-kod. Mobilen eller surfplattan du vill läsa på.",
+        "what_to_bring_en": "Your library card and PIN. The phone or tablet you want to read on.",
+    },
+    {
+        "slug": "kalmar-lana-e-bocker",
+        "agency": "kalmar-stadsbibliotek",
+        "name": "Låna e-böcker",
+        "name_en": "Borrow e-books",
+        "topics": ["e-bocker"],
+        "what_to_bring": "Ditt lånekort och din PIN-kod. Mobilen eller surfplattan du vill läsa på.",
+        "what_to_bring_en": "Your library card and PIN. The phone or tablet you want to read on.",
+    },
+    {
+        "slug": "kalmar-bygglov",
+        "agency": "kalmar-kontaktcenter",
+        "name": "E-tjänst för bygglov",
+        "name_en": "Building permit e-service",
+        "topics": ["bygglov"],
+        "what_to_bring": f"{BANKID_SV} Fastighetsbeteckningen och ritningar, om du har dem.",
+        "what_to_bring_en": f"{BANKID_EN} The property designation and drawings, if you have them.",
+    },
+    {
+        "slug": "skatteverket-inkomstdeklaration",
+        "agency": "skatteverket",
+        "name": "Inkomstdeklaration",
+        "name_en": "Income tax return",
+        "topics": ["deklaration", "mina-sidor"],
+        "what_to_bring": f"{BANKID_SV} Kvitton eller papper om du vill ändra något i deklarationen.",
+        "what_to_bring_en": f"{BANKID_EN} Receipts or papers if you want to change something in the return.",
+    },
+    {
+        "slug": "skatteverket-digital-brevlada",
+        "agency": "skatteverket",
+        "name": "Skaffa digital brevlåda",
+        "name_en": "Get a digital mailbox",
+        "topics": ["digital-brevlada", "e-legitimation"],
+        "what_to_bring": BANKID_SV,
+        "what_to_bring_en": BANKID_EN,
+    },
+    {
+        "slug": "arbetsformedlingen-aktivitetsrapport",
+        "agency": "arbetsformedlingen",
+        "name": "Lämna aktivitetsrapport",
+        "name_en": "Send your activity report",
+        "topics": ["soka-jobb", "mina-sidor"],
+        "what_to_bring": f"{BANKID_SV} En lista över jobben du har sökt den här månaden.",
+        "what_to_bring_en": f"{BANKID_EN} A list of the jobs you applied for this month.",
+    },
+    {
+        "slug": "arbetsformedlingen-platsbanken",
+        "agency": "arbetsformedlingen",
+        "name": "Söka jobb i Platsbanken",
+        "name_en": "Search for jobs in Platsbanken",
+        "topics": ["soka-jobb"],
+        "what_to_bring": "Ditt cv, på papper eller i mobilen, om du har ett.",
+        "what_to_bring_en": "Your CV, on paper or on your phone, if you have one.",
+    },
+    {
+        "slug": "forsakringskassan-foraldrapenning",
+        "agency": "forsakringskassan",
+        "name": "Ansöka om föräldrapenning",
+        "name_en": "Apply for parental benefit",
+        "topics": ["foraldrapenning", "mina-sidor"],
+        "what_to_bring": f"{BANKID_SV} Datumen du vill vara ledig.",
+        "what_to_bring_en": f"{BANKID_EN} The dates you want to be on leave.",
+    },
+]
+
+
+@dataclasses.dataclass
+class Series:
+    agency: str
+    venue: str
+    weekday: int
+    start: str
+    end: str
+    format: str = Format.DROP_IN
+    recurrence: str = Recurrence.WEEKLY
+    interval: int = 1
+    week_of_month: int | None = None
+    languages: str = "sv,en"
+    topics: tuple = ()
+    capacity: int | None = None
+    title: str = ""
+    title_en: str = ""
+    note: str = ""
+    note_en: str = ""
+
+
+MJOLBY, KALMAR = "mjolby-bibliotek", "kalmar-stadsbibliotek"
+LIBRARY_TOPICS = ("bankid", "e-legitimation", "mina-sidor", "digital-brevlada", "dator-och-mobil", "e-bocker")
+
+
+def library_drop_in(weekday, start, end):
+    return Series(
+        "mjolby-bibliotek",
+        MJOLBY,
+        weekday,
+        start,
+        end,
+        languages="sv,en,ar",
+        topics=LIBRARY_TOPICS,
+        title="Drop in i digitala verkstaden",
+        title_en="Drop-in in the digital workshop",
+        note="Kom när det passar dig. Ta med mobilen och ditt BankID om du har det.",
+        note_en="Come when it suits you. Bring your phone and your BankID if you have one.",
+    )
+
+
+SERIES = [
+    # The article's "one hour a month": childcare, second Thursday 14–15.
+    Series(
+        "mjolby-barnomsorg", MJOLBY, Weekday.THURSDAY, "14:00", "15:00",
+        recurrence=Recurrence.MONTHLY, week_of_month=2, topics=("forskoleplats", "skolval"),
+        title="Frågor om förskola och skolval", title_en="Questions about preschool and school choice",
+        note="Handläggare från barnomsorgen hjälper dig att söka, tacka ja till eller säga upp en plats.",
+        note_en="Case officers from childcare help you apply for, accept or give up a place.",
+    ),
+    Series(
+        "mjolby-studie-och-yrkesvagledning", MJOLBY, Weekday.TUESDAY, "10:00", "12:00",
+        topics=("studier", "soka-jobb"),
+        note="Ingen tidsbokning. Ta gärna med betyg om du har dem.",
+        note_en="No booking needed. Bring your grades if you have them.",
+    ),
+    *(library_drop_in(day, "13:00", "16:00") for day in range(Weekday.MONDAY, Weekday.FRIDAY)),
+    library_drop_in(Weekday.FRIDAY, "10:00", "12:00"),
+    Series(
+        "mjolby-medborgarservice", MJOLBY, Weekday.WEDNESDAY, "13:00", "15:00",
+        topics=("bygglov", "forsorjningsstod", "mina-sidor"),
+    ),
+    Series(
+        "mjolby-bibliotek", MJOLBY, Weekday.WEDNESDAY, "17:30", "19:00",
+        format=Format.LECTURE, recurrence=Recurrence.MONTHLY, week_of_month=3, capacity=20,
+        topics=("bankid", "e-legitimation"),
+        title="Föreläsning: Kom i gång med BankID", title_en="Lecture: Getting started with BankID",
+        note="Vi visar steg för steg hur du skaffar och använder mobilt BankID. Fri entré.",
+        note_en="We show step by step how to get and use Mobile BankID. Free entry.",
+    ),
+    Series(
+        "skatteverket", MJOLBY, Weekday.TUESDAY, "13:00", "15:00",
+        recurrence=Recurrence.MONTHLY, week_of_month=1, topics=("deklaration", "digital-brevlada"),
+    ),
+    Series(
+        "forsakringskassan", MJOLBY, Weekday.THURSDAY, "10:00", "12:00",
+        recurrence=Recurrence.MONTHLY, week_of_month=-1, languages="sv,en,ar", topics=("foraldrapenning",),
+    ),
+    Series(
+        "kalmar-stadsbibliotek", KALMAR, Weekday.MONDAY, "10:00", "12:00",
+        languages="sv,en,ar,so", topics=LIBRARY_TOPICS,
+        title="Drop in i digitala verkstaden", title_en="Drop-in in the digital workshop",
+    ),
+    Series(
+        "kalmar-stadsbibliotek", KALMAR, Weekday.FRIDAY, "10:00", "12:00",
+        languages="sv,en,ar,so", topics=LIBRARY_TOPICS,
+        title="Drop in i digitala verkstaden", title_en="Drop-in in the digital workshop",
+    ),
+    Series(
+        "kalmar-stadsbibliotek", KALMAR, Weekday.WEDNESDAY, "10:00", "12:00",
+        format=Format.BOOKED, capacity=4, languages="sv,en,ar",
+        topics=("bankid", "e-legitimation", "mina-sidor"),
+        title="Boka en halvtimme med en bibliotekarie", title_en="Book half an hour with a librarian",
+        note="Boka en tid på 30 minuter, till exempel för att skaffa BankID.",
+        note_en="Book a 30-minute time, for example to set up BankID.",
+    ),
+    Series(
+        "kalmar-stadsbibliotek", KALMAR, Weekday.THURSDAY, "14:00", "16:00",
+        format=Format.TRY, interval=2, topics=("dator-och-mobil", "e-bocker"),
+        title="Testa ny teknik", title_en="Try new technology",
+        note="Prova surfplattor, läsplattor och smarta högtalare innan du köper.",
+        note_en="Try tablets, e-readers and smart speakers before you buy.",
+    ),
+    Series(
+        "kalmar-stadsbibliotek", KALMAR, Weekday.MONDAY, "17:30", "19:00",
+        format=Format.LECTURE, recurrence=Recurrence.MONTHLY, week_of_month=1, capacity=40,
+        topics=("bankid", "mina-sidor"),
+        title="Föreläsning: Säker på nätet", title_en="Lecture: Safe online",
+        note="Så känner du igen bedrägerier och skyddar ditt BankID.",
+        note_en="How to recognise fraud and protect your BankID.",
+    ),
+    Series(
+        "kalmar-kontaktcenter", KALMAR, Weekday.THURSDAY, "10:00", "12:00",
+        topics=("bygglov", "forsorjningsstod", "mina-sidor"),
+    ),
+    Series(
+        "arbetsformedlingen", KALMAR, Weekday.TUESDAY, "13:00", "15:00",
+        interval=2, languages="sv,en,ar,so,ti", topics=("soka-jobb", "mina-sidor"),
+    ),
+    Series(
+        "skatteverket", KALMAR, Weekday.WEDNESDAY, "13:00", "15:00",
+        recurrence=Recurrence.MONTHLY, week_of_month=3, topics=("deklaration", "e-legitimation"),
+    ),
+]  # fmt: skip
+
+SERIES_FIELDS = (
+    "recurrence", "interval", "week_of_month", "languages", "capacity",
+    "title", "title_en", "note", "note_en",
+)  # fmt: skip
+CANCELLED_SERIES = SERIES[1]  # the study counsellor, Tuesdays 10–12
+
+
+@dataclasses.dataclass
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    scope: str = ""
+    description: str = ""
+
+
+USERS = [
+    DemoUser("admin", "Henrik", "Ålund", "superuser", description="superuser"),
+    DemoUser("koordinator.mjolby", "Lena", "Björklund", Role.COORDINATOR, "mjolby", "coordinator, Mjölby"),
+    DemoUser("koordinator.kalmar", "Amir", "Haddad", Role.COORDINATOR, "kalmar", "coordinator, Kalmar"),
+    DemoUser("personal.mjolby", "Sofia", "Ek", Role.STAFF, "mjolby-barnomsorg", "staff, Mjölby childcare"),
+    DemoUser("projektledare", "Ingrid", "Sjöberg", Role.PROJECT_LEAD, description="project lead"),
+]
+
+
+def parse_clock(value):
+    return datetime.time.fromisoformat(value)
+
+
+def same_value(obj, name, value):
+    if isinstance(value, models.Model):
+        # Compare keys: reading an unset foreign key raises on a new row.
+        return getattr(obj, f"{name}_id") == value.pk
+    return getattr(obj, name) == value
+
+
+def assign(obj, fields):
+    """Set ``fields`` on ``obj``; True if any value differed."""
+    changed = False
+    for name, value in fields.items():
+        if not same_value(obj, name, value):
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def upsert(model, lookup, fields, create_only=None):
+    """Find by ``lookup``, create or update, validate, and save only when
+    something changed, so a second run writes nothing."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model(**lookup, **(create_only or {}))
+    if assign(obj, fields) or obj.pk is None:
+        obj.full_clean()
+        obj.save()
+    return obj
+
+
+def by_slug(model, slugs):
+    return list(model.objects.filter(slug__in=slugs))
+
+
+class Command(BaseCommand):
+    help = "Load a believable demo of Mjölby and Kalmar. Safe to run again: nothing is duplicated."
+
+    def handle(self, *args, **options):
+        self.today = timezone.localdate()
+        with transaction.atomic():
+            self.load_places()
+            self.load_catalogue()
+            slots = self.load_series()
+            self.cancel_one(slots[CANCELLED_SERIES.agency, CANCELLED_SERIES.venue, CANCELLED_SERIES.weekday])
+            # The groups carry permissions real coordinators need too, so
+            # they are made with or without DEBUG.
+            groups = ensure_role_groups()
+            users = self.load_users(groups) if settings.DEBUG else None
+        self.report(users)
+
+    def load_places(self):
+        for data in MUNICIPALITIES:
+            upsert(Municipality, {"slug": data["slug"]}, data)
+        for data in VENUES:
+            fields = {**data, "municipality": Municipality.objects.get(slug=data["municipality"])}
+            upsert(Venue, {"slug": data["slug"]}, fields)
+
+    def load_catalogue(self):
+        for data in AGENCIES:
+            municipality = data["municipality"] and Municipality.objects.get(slug=data["municipality"])
+            upsert(Agency, {"slug": data["slug"]}, {**data, "municipality": municipality})
+        for slug, name, name_en, keywords, keywords_en in TOPICS:
+            fields = {"name": name, "name_en": name_en, "keywords": keywords, "keywords_en": keywords_en}
+            upsert(Topic, {"slug": slug}, fields)
+        for data in ESERVICES:
+            fields = {key: value for key, value in data.items() if key != "topics"}
+            fields["agency"] = Agency.objects.get(slug=data["agency"])
+            eservice = upsert(EService, {"slug": data["slug"]}, fields)
+            eservice.topics.set(by_slug(Topic, data["topics"]))
+
+    def load_series(self):
+        monday = self.today - datetime.timedelta(days=self.today.weekday())
+        first_date = monday - datetime.timedelta(weeks=WEEKS_OF_HISTORY)
+        slots = {}
+        for series in SERIES:
+            slot = self.load_one_series(series, first_date)
+            self.backfill_history(slot)
+            slots[series.agency, series.venue, series.weekday] = slot
+        return slots
+
+    def load_one_series(self, series, first_date):
+        lookup = {
+            "agency": Agency.objects.get(slug=series.agency),
+            "venue": Venue.objects.get(slug=series.venue),
+            "weekday": series.weekday,
+            "start_time": parse_clock(series.start),
+            "format": series.format,
+        }
+        fields = {name: getattr(series, name) for name in SERIES_FIELDS}
+        fields["end_time"] = parse_clock(series.end)
+        # The first date is set once: a later run must not move the series.
+        slot = upsert(StaffedSlot, lookup, fields, create_only={"first_date": first_date})
+        # Topics after saving: a many-to-many needs the row to exist.
+        slot.topics.set(by_slug(Topic, series.topics))
+        return slot
+
+    def backfill_history(self, slot):
+        """Store the series' past weeks too. The sync only writes today and
+        later, but a demo that "started six weeks ago" should show them."""
+        yesterday = self.today - datetime.timedelta(days=1)
+        rows = [
+            Occurrence(slot=slot, date=day, starts_at=start, ends_at=end)
+            for day in slot.dates_between(slot.first_date, yesterday)
+            for start, end in [slot.times_on(day)]
+        ]
+        Occurrence.objects.bulk_create(rows, ignore_conflicts=True)
+
+    def cancel_one(self, slot):
+        """One cancellation with a public reason, a couple of weeks ahead.
+        Found by series, so a rerun (even days later) adds no second one."""
+        upcoming = slot.occurrences.filter(date__gte=self.today)
+        if upcoming.filter(status=OccurrenceStatus.CANCELLED).exists():
+            return
+        occurrence = (
+            upcoming.filter(date__gte=self.today + datetime.timedelta(days=CANCELLATION_AFTER_DAYS))
+            .order_by("date")
+            .first()
+        )
+        if occurrence is None:
+            return
+        occurrence.status = OccurrenceStatus.CANCELLED
+        occurrence.cancellation_reason = CANCELLATION_REASON
+        occurrence.is_exception = True
+        occurrence.sequence += 1
+        occurrence.full_clean()
+        occurrence.save()
+
+    def load_users(self, groups):
+        for demo in USERS:
+            user = self.load_user(demo)
+            self.load_membership(user, demo)
+            if demo.role == Role.COORDINATOR:
+                user.groups.add(groups[COORDINATORS_GROUP])
+            elif demo.role == Role.PROJECT_LEAD:
+                user.groups.add(groups[PROJECT_LEADS_GROUP])
+        return USERS
+
+    def load_user(self, demo):
+        fields = {
+            "first_name": demo.first_name,
+            "last_name": demo.last_name,
+            "email": f"{demo.username}@example.org",
+            # Coordinators and the project lead work in the admin.
+            "is_staff": demo.role in ("superuser", Role.COORDINATOR, Role.PROJECT_LEAD),
+            "is_superuser": demo.role == "superuser",
+        }
+        user = upsert(get_user_model(), {"username": demo.username}, fields, {"password": "!"})
+        if not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+    def load_membership(self, user, demo):
+        scope = {}
+        if demo.role == Role.COORDINATOR:
+            scope["municipality"] = Municipality.objects.get(slug=demo.scope)
+        elif demo.role == Role.STAFF:
+            scope["agency"] = Agency.objects.get(slug=demo.scope)
+        elif demo.role != Role.PROJECT_LEAD:
+            return
+        Membership.objects.get_or_create(user=user, role=demo.role, **scope)
+
+    def report(self, users):
+        counts = ", ".join(
+            f"{model.__name__}: {model.objects.count()}"
+            for model in (Municipality, Venue, Agency, Topic, EService, StaffedSlot, Occurrence)
+        )
+        self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({counts})."))
+        if users is None:
+            self.stdout.write("DEBUG is off, so no demo logins were created.")
+            return
+        self.stdout.write(f"Demo logins, all with the password '{DEMO_PASSWORD}':")
+        for demo in users:
+            name = f"{demo.first_name} {demo.last_name}"
+            self.stdout.write(f"  {demo.username:<20} {demo.description:<26} {name}")

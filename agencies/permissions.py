@@ -1,0 +1,103 @@
+"""Who may see what in the admin.
+
+A coordinator works for one municipality (sometimes several) and sees only
+its venues, series and occurrences; superusers and the regional project lead
+see everything. The rule lives here, once, so every admin and every later
+view asks the same question the same way.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from agencies.models import Municipality, Role
+
+COORDINATORS_GROUP = "Koordinatorer"
+PROJECT_LEADS_GROUP = "Projektledare"
+
+# What a coordinator needs to keep the schedule: series and occurrences in
+# full (deleting a series deletes its occurrences, so that needs both), the
+# municipality's venues, and read access to what series point at.
+COORDINATOR_PERMISSIONS = [
+    "agencies.view_municipality",
+    "agencies.view_venue",
+    "agencies.add_venue",
+    "agencies.change_venue",
+    "agencies.view_agency",
+    "agencies.view_topic",
+    "agencies.add_topic",
+    "agencies.change_topic",
+    "agencies.view_eservice",
+    "schedule.view_staffedslot",
+    "schedule.add_staffedslot",
+    "schedule.change_staffedslot",
+    "schedule.delete_staffedslot",
+    "schedule.view_occurrence",
+    "schedule.change_occurrence",
+    "schedule.delete_occurrence",
+]
+
+# The project lead also looks after the shared catalogue: agencies and
+# their e-services serve both municipalities.
+PROJECT_LEAD_PERMISSIONS = COORDINATOR_PERMISSIONS + [
+    "agencies.change_municipality",
+    "agencies.add_agency",
+    "agencies.change_agency",
+    "agencies.add_eservice",
+    "agencies.change_eservice",
+    "agencies.delete_eservice",
+]
+
+ROLE_GROUPS = {
+    COORDINATORS_GROUP: COORDINATOR_PERMISSIONS,
+    PROJECT_LEADS_GROUP: PROJECT_LEAD_PERMISSIONS,
+}
+
+
+def municipalities_for(user):
+    """The municipalities whose schedule ``user`` may see and edit, as a
+    queryset, or ``None`` for all of them."""
+    if not (user.is_authenticated and user.is_active):
+        return Municipality.objects.none()
+    if user.is_superuser or user.memberships.filter(role=Role.PROJECT_LEAD).exists():
+        return None
+    return Municipality.objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR)
+
+
+def limit_to_municipalities(queryset, user, path, *, include_national=False):
+    """``queryset`` narrowed to rows whose ``path`` lookup is one of the
+    user's municipalities. ``include_national`` keeps rows where ``path`` is
+    empty: national agencies such as Skatteverket serve every municipality."""
+    allowed = municipalities_for(user)
+    if allowed is None:
+        return queryset
+    condition = Q(**{f"{path}__in": allowed})
+    if include_national:
+        condition |= Q(**{f"{path}__isnull": True})
+    return queryset.filter(condition)
+
+
+def _permissions(names):
+    wanted = {tuple(name.split(".")) for name in names}
+    found = [
+        permission
+        for permission in Permission.objects.select_related("content_type").filter(
+            content_type__app_label__in={app for app, _codename in wanted},
+            codename__in={codename for _app, codename in wanted},
+        )
+        if (permission.content_type.app_label, permission.codename) in wanted
+    ]
+    if len(found) != len(wanted):
+        # Permissions are created by migrate; without them the groups would
+        # silently grant less than they should.
+        raise RuntimeError("Some permissions are missing. Run `python manage.py migrate` first.")
+    return found
+
+
+def ensure_role_groups():
+    """Create or update the coordinator and project lead groups; returns them by name."""
+    groups = {}
+    for name, permission_names in ROLE_GROUPS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set(_permissions(permission_names))
+        groups[name] = group
+    return groups

@@ -1,0 +1,329 @@
+"""Admin for the schedule: series with a preview of their next dates and
+their upcoming occurrences inline, and occurrences on their own with a
+"cancel with a reason" action for weeks such as Easter."""
+
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from agencies.admin import ScopedAdmin
+from eserviceverkstad.i18n import format_clock, format_day, format_long_date, format_weekday, language_name
+from sessions.models import (
+    OFFERED_LANGUAGES,
+    Occurrence,
+    StaffedSlot,
+    split_languages,
+)
+from sessions.schedule import cancel_occurrences
+
+PREVIEW_COUNT = 8
+# The inline shows what a coordinator plans for: the coming months, plus
+# every later occurrence already changed by hand.
+INLINE_WEEKS = 16
+CHANGES_SEQUENCE = ("starts_at", "ends_at", "room", "status", "cancellation_reason", "cancellation_reason_en")
+
+
+def describe_date(day, start, end):
+    """'torsdag 12 mars 2026, 14:00–15:00' in the active language."""
+    return f"{format_weekday(day)} {format_long_date(day)}, {format_clock(start)}–{format_clock(end)}"
+
+
+def preview_line(slot, day, exception):
+    """One line of the series preview. A date changed by hand shows what
+    residents will see, not what the series rule says."""
+    if exception is None:
+        return describe_date(day, slot.start_time, slot.end_time)
+    start, end = exception.local_start, exception.local_end
+    line = describe_date(start.date(), start.time(), end.time())
+    if exception.is_cancelled:
+        return _("%(date)s – cancelled: %(reason)s") % {"date": line, "reason": exception.cancellation_reason}
+    return _("%(date)s (changed by hand)") % {"date": line}
+
+
+def describe_occurrence(occurrence):
+    start, end = occurrence.local_start, occurrence.local_end
+    return (
+        f"{format_day(start.date())} {format_clock(start)}–{format_clock(end)}"
+        f" · {occurrence.slot.agency} · {occurrence.slot.venue}"
+    )
+
+
+class StaffedSlotForm(forms.ModelForm):
+    # Stored as 'sv,en,ar'; shown as check boxes with the languages' names.
+    languages = forms.MultipleChoiceField(
+        label=capfirst(_("languages")),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The languages staff can help in."),
+    )
+
+    class Meta:
+        model = StaffedSlot
+        fields = (
+            "agency", "venue", "format", "title", "title_en", "recurrence", "weekday", "interval",
+            "week_of_month", "start_time", "end_time", "first_date", "last_date", "languages", "topics",
+            "capacity", "note", "note_en",
+        )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = split_languages(self.initial.get("languages", ""))
+        # A code set outside the admin (any ISO 639 code is valid) stays
+        # visible and checked instead of being dropped on the next save.
+        codes = OFFERED_LANGUAGES + [code for code in current if code not in OFFERED_LANGUAGES]
+        self.fields["languages"].choices = [(code, f"{language_name(code)} ({code})") for code in codes]
+        self.initial["languages"] = current
+
+    def clean_languages(self):
+        return ",".join(self.cleaned_data["languages"])
+
+    def clean(self):
+        cleaned = super().clean()
+        # The database refuses these too; checking here puts the message on
+        # the field the coordinator has to fix.
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", _("The end time must be after the start time."))
+        first, last = cleaned.get("first_date"), cleaned.get("last_date")
+        if first and last and last < first:
+            self.add_error("last_date", _("The last date cannot be before the first date."))
+        return cleaned
+
+
+class OccurrenceForm(forms.ModelForm):
+    """Any change made by hand makes the occurrence an exception, which
+    series edits leave alone, and bumps its calendar sequence number."""
+
+    class Meta:
+        model = Occurrence
+        fields = CHANGES_SEQUENCE
+
+    def save(self, commit=True):
+        if self.instance.pk and set(self.changed_data) & set(CHANGES_SEQUENCE):
+            self.instance.is_exception = True
+            self.instance.sequence += 1
+        return super().save(commit)
+
+
+class OccurrenceInline(admin.TabularInline):
+    model = Occurrence
+    form = OccurrenceForm
+    fields = (
+        "date",
+        "starts_at",
+        "ends_at",
+        "room",
+        "status",
+        "cancellation_reason",
+        "cancellation_reason_en",
+        "is_exception",
+    )
+    readonly_fields = ("date", "is_exception")
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("upcoming occurrences and changes")
+
+    def has_add_permission(self, request, obj=None):
+        # Occurrences come from the series; adding one by hand would be
+        # removed again by the next sync.
+        return False
+
+    def get_queryset(self, request):
+        today = timezone.localdate()
+        until = today + datetime.timedelta(weeks=INLINE_WEEKS)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(date__gte=today)
+            .filter(Q(date__lte=until) | Q(is_exception=True))
+            .select_related("slot__agency")
+        )
+
+
+@admin.register(StaffedSlot)
+class StaffedSlotAdmin(ScopedAdmin):
+    municipality_path = "venue__municipality"
+    form = StaffedSlotForm
+    inlines = (OccurrenceInline,)
+    list_display = ("agency", "venue", "format", "describe_recurrence", "first_date", "last_date")
+    list_filter = (
+        "format",
+        "recurrence",
+        ("venue", admin.RelatedOnlyFieldListFilter),
+        ("agency", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("agency", "venue")
+    search_fields = ("agency__name", "agency__name_en", "venue__name", "title", "title_en", "note")
+    autocomplete_fields = ("agency", "venue", "topics")
+    readonly_fields = ("preview",)
+    fieldsets = (
+        (None, {"fields": ("agency", "venue", "format", ("title", "title_en"))}),
+        (
+            _("When"),
+            {
+                "fields": (
+                    "recurrence",
+                    ("weekday", "week_of_month", "interval"),
+                    ("start_time", "end_time"),
+                    ("first_date", "last_date"),
+                    "preview",
+                )
+            },
+        ),
+        (_("For residents"), {"fields": ("languages", "topics", "capacity", "note", "note_en")}),
+    )
+
+    @admin.display(description=_("repeats"))
+    def describe_recurrence(self, obj):
+        return obj.describe_recurrence()
+
+    @admin.display(description=_("next dates"))
+    def preview(self, obj):
+        if obj is None or obj.pk is None or not (obj.first_date and obj.start_time and obj.end_time):
+            return _("Save the series to see its next dates here.")
+        today = timezone.localdate()
+        dates = obj.dates_between(today, today + datetime.timedelta(days=365))[:PREVIEW_COUNT]
+        if not dates:
+            return _("No dates in the coming year.")
+        exceptions = {o.date: o for o in obj.occurrences.filter(date__in=dates, is_exception=True)}
+        lines = ((preview_line(obj, day, exceptions.get(day)),) for day in dates)
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", lines))
+
+    def get_inlines(self, request, obj):
+        # A new series has no occurrences yet; they appear after saving.
+        return self.inlines if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._report_sync(request, getattr(obj, "last_sync", None))
+
+    def _report_sync(self, request, result):
+        if result is None:
+            return
+        if result.created or result.moved or result.deleted:
+            self.message_user(
+                request,
+                _("Occurrences: %(created)d added, %(moved)d moved to the new time, %(deleted)d removed.")
+                % {"created": result.created, "moved": result.moved, "deleted": result.deleted},
+                messages.INFO,
+            )
+        if result.kept:
+            kept = ", ".join(describe_occurrence(occurrence) for occurrence in result.kept)
+            self.message_user(
+                request,
+                _(
+                    "These occurrences are no longer part of the series but were kept, because "
+                    "bookings or visits point at them. Cancel them with a reason if they will not "
+                    "take place: %(kept)s"
+                )
+                % {"kept": kept},
+                messages.WARNING,
+            )
+
+
+class CancelOccurrencesForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason for cancellation"),
+        max_length=300,
+        help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
+    reason_en = forms.CharField(
+        label=_("reason for cancellation (English)"),
+        max_length=300,
+        required=False,
+        help_text=_("Shown on the English schedule. Leave empty to show the Swedish reason."),
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
+
+
+@admin.register(Occurrence)
+class OccurrenceAdmin(ScopedAdmin):
+    municipality_path = "slot__venue__municipality"
+    form = OccurrenceForm
+    list_display = ("starts_at", "agency", "venue", "status", "cancellation_reason", "is_exception")
+    list_filter = (
+        "status",
+        "is_exception",
+        ("slot__venue", admin.RelatedOnlyFieldListFilter),
+        ("slot__agency", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("slot__agency", "slot__venue")
+    date_hierarchy = "starts_at"
+    ordering = ("starts_at",)
+    search_fields = ("slot__agency__name", "slot__venue__name", "slot__title", "room", "cancellation_reason")
+    fields = (
+        "slot",
+        "date",
+        "starts_at",
+        "ends_at",
+        "room",
+        "status",
+        "cancellation_reason",
+        "cancellation_reason_en",
+        "is_exception",
+    )
+    readonly_fields = ("slot", "date", "is_exception")
+    actions = ("cancel_selected",)
+
+    @admin.display(description=_("agency"), ordering="slot__agency__name")
+    def agency(self, obj):
+        return obj.slot.agency
+
+    @admin.display(description=_("venue"), ordering="slot__venue__name")
+    def venue(self, obj):
+        return obj.slot.venue
+
+    def has_add_permission(self, request):
+        # Occurrences come from their series.
+        return False
+
+    def get_actions(self, request):
+        # Deleting an upcoming occurrence would only bring it back at the
+        # next sync; cancelling it with a reason is what residents need.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_delete": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=_("Cancel selected occurrences"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        queryset = queryset.select_related("slot__agency", "slot__venue").order_by("starts_at")
+        form = CancelOccurrencesForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            changed = cancel_occurrences(
+                queryset, form.cleaned_data["reason"], form.cleaned_data["reason_en"]
+            )
+            for occurrence in changed:
+                self.log_change(request, occurrence, [{"changed": {"fields": ["status"]}}])
+            self.message_user(
+                request,
+                ngettext("%(count)d occurrence cancelled.", "%(count)d occurrences cancelled.", len(changed))
+                % {"count": len(changed)},
+                messages.SUCCESS,
+            )
+            return None
+        return self._cancel_page(request, queryset, form)
+
+    def _cancel_page(self, request, queryset, form):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Cancel occurrences"),
+            "opts": self.model._meta,
+            "form": form,
+            "occurrences": [(o.pk, describe_occurrence(o)) for o in queryset],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/sessions/cancel_occurrences.html", context)
