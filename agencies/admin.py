@@ -5,7 +5,16 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, EService, Membership, Municipality, Topic, Venue
+from agencies.models import (
+    AccessibilityReport,
+    Agency,
+    EService,
+    Membership,
+    Municipality,
+    Topic,
+    TryItem,
+    Venue,
+)
 from agencies.permissions import limit_to_municipalities, municipalities_for
 
 
@@ -44,6 +53,13 @@ class MunicipalityAdmin(ScopedAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class TryItemInline(admin.TabularInline):
+    model = TryItem
+    extra = 0
+    fields = ("name", "name_en", "kind", "staff_must_be_present")
+    show_change_link = True
+
+
 @admin.register(Venue)
 class VenueAdmin(ScopedAdmin):
     municipality_path = "municipality"
@@ -57,6 +73,7 @@ class VenueAdmin(ScopedAdmin):
         (_("In Swedish"), {"fields": ("opening_hours", "accessibility", "directions")}),
         (_("In English"), {"fields": ("opening_hours_en", "accessibility_en", "directions_en")}),
     )
+    inlines = (TryItemInline,)
 
 
 class EServiceInline(admin.StackedInline):
@@ -121,3 +138,45 @@ class MembershipAdmin(admin.ModelAdmin):
         if allowed is None:
             return queryset
         return queryset.filter(Q(municipality__in=allowed) | Q(agency__municipality__in=allowed))
+
+
+@admin.register(TryItem)
+class TryItemAdmin(ScopedAdmin):
+    municipality_path = "venue__municipality"
+    list_display = ("name", "kind", "venue", "staff_must_be_present")
+    list_filter = ("kind", "staff_must_be_present", "venue")
+    list_select_related = ("venue",)
+    search_fields = ("name", "name_en", "description", "description_en", "venue__name")
+    fields = (
+        "venue",
+        ("name", "name_en"),
+        "kind",
+        ("description", "description_en"),
+        "staff_must_be_present",
+    )
+
+
+@admin.register(AccessibilityReport)
+class AccessibilityReportAdmin(ScopedAdmin):
+    """What residents reported, for the coordinators of the venue's
+    municipality. What the resident wrote is shown as sent and cannot be
+    edited; coordinators mark a report handled."""
+
+    municipality_path = "venue__municipality"
+    list_display = ("created_at", "venue", "short_description", "emailed_to", "handled")
+    list_filter = ("handled", "venue__municipality", "venue")
+    list_select_related = ("venue",)
+    list_editable = ("handled",)
+    search_fields = ("description", "page", "reply_to")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "venue", "page", "description", "reply_to", "language", "emailed_to")
+    fields = readonly_fields + ("handled",)
+
+    @admin.display(description=_("the problem"))
+    def short_description(self, report):
+        text = " ".join(report.description.split())
+        return text if len(text) <= 80 else f"{text[:79]}…"
+
+    def has_add_permission(self, request):
+        # Reports come from residents, through the form on /accessibility/.
+        return False

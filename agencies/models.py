@@ -1,11 +1,14 @@
 """Who helps, where: municipalities, their venues, the agencies that staff
 the workshop, what residents need help with, and who belongs where."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from eserviceverkstad.colours import (
@@ -80,6 +83,9 @@ class Venue(models.Model):
 
     def localized(self, field):
         return localized(self, field)
+
+    def get_absolute_url(self):
+        return reverse("agencies:venue", args=[self.slug])
 
 
 class AgencyKind(models.TextChoices):
@@ -165,6 +171,9 @@ class Agency(models.Model):
         return f"agency-{self.pk}"
 
     def get_absolute_url(self):
+        return reverse("agencies:detail", args=[self.slug])
+
+    def schedule_url(self):
         return reverse("schedule:week") + f"?agency={self.slug}"
 
 
@@ -294,3 +303,97 @@ class Membership(models.Model):
     def __str__(self):
         scope = self.agency or self.municipality or _("the project")
         return f"{self.user} – {self.get_role_display()} – {scope}"
+
+
+class TryItemKind(models.TextChoices):
+    E_READER = "e_reader", _("E-reader")
+    TABLET = "tablet", _("Tablet")
+    SMARTPHONE = "smartphone", _("Smartphone")
+    SMART_SPEAKER = "smart_speaker", _("Smart speaker")
+    SAFETY_ALARM = "safety_alarm", _("Safety alarm")
+    HEARING_LOOP = "hearing_loop", _("Hearing loop")
+    VR_HEADSET = "vr_headset", _("VR headset")
+    OTHER = "other", _("Other")
+
+
+class TryItem(models.Model):
+    """Technology a venue lets residents try for free before buying: the
+    "try" part of the workshop."""
+
+    venue = models.ForeignKey(Venue, models.CASCADE, related_name="try_items", verbose_name=_("venue"))
+    name = models.CharField(_("name"), max_length=120, help_text=_("E.g. Läsplatta (Kobo Clara)"))
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=TryItemKind.choices)
+    description = models.TextField(_("description"), blank=True, max_length=600)
+    description_en = models.TextField(_("description (English)"), blank=True, max_length=600)
+    staff_must_be_present = models.BooleanField(
+        _("staff must be present"),
+        default=False,
+        help_text=_("Residents can only try it at the 'try new technology' times, with staff."),
+    )
+
+    class Meta:
+        ordering = ["venue__name", "name"]
+        verbose_name = _("thing to try")
+        verbose_name_plural = _("things to try")
+        constraints = [
+            models.UniqueConstraint(fields=["venue", "name"], name="tryitem_name_unique_per_venue"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.venue})"
+
+    @property
+    def display_name(self):
+        return localized(self, "name")
+
+    @property
+    def display_description(self):
+        return localized(self, "description")
+
+
+# What a resident may write in an accessibility report.
+REPORT_MAX_LENGTH = 2000
+# Reports are deleted this long after they were sent (the privacy page says so).
+REPORT_RETENTION_DAYS = 365
+
+
+class AccessibilityReportQuerySet(models.QuerySet):
+    def expired(self, now=None):
+        """Reports older than REPORT_RETENTION_DAYS: the
+        privacy page promises they are deleted then."""
+        now = now or timezone.now()
+        return self.filter(created_at__lt=now - datetime.timedelta(days=REPORT_RETENTION_DAYS))
+
+
+class AccessibilityReport(models.Model):
+    """A resident's report of an accessibility problem (the DOS law asks
+    for a way to report one). Stored for coordinators and e-mailed to the
+    venue's municipality."""
+
+    venue = models.ForeignKey(
+        Venue,
+        models.SET_NULL,
+        null=True,
+        related_name="accessibility_reports",
+        verbose_name=_("workshop"),
+    )
+    page = models.CharField(_("page or place"), max_length=300, blank=True)
+    description = models.TextField(_("the problem"), max_length=REPORT_MAX_LENGTH)
+    reply_to = models.EmailField(_("e-mail for an answer"), blank=True)
+    language = models.CharField(_("language of the page"), max_length=10, blank=True)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    emailed_to = models.EmailField(
+        _("e-mailed to"), blank=True, help_text=_("Empty if the e-mail could not be sent.")
+    )
+    handled = models.BooleanField(_("handled"), default=False)
+
+    objects = AccessibilityReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("accessibility report")
+        verbose_name_plural = _("accessibility reports")
+
+    def __str__(self):
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} – {self.venue}"

@@ -9,7 +9,7 @@ view asks the same question the same way.
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from agencies.models import Municipality, Role
+from agencies.models import Agency, Municipality, Role
 
 COORDINATORS_GROUP = "Koordinatorer"
 PROJECT_LEADS_GROUP = "Projektledare"
@@ -27,6 +27,12 @@ COORDINATOR_PERMISSIONS = [
     "agencies.add_topic",
     "agencies.change_topic",
     "agencies.view_eservice",
+    "agencies.view_tryitem",
+    "agencies.add_tryitem",
+    "agencies.change_tryitem",
+    "agencies.delete_tryitem",
+    "agencies.view_accessibilityreport",
+    "agencies.change_accessibilityreport",
     "schedule.view_staffedslot",
     "schedule.add_staffedslot",
     "schedule.change_staffedslot",
@@ -34,6 +40,8 @@ COORDINATOR_PERMISSIONS = [
     "schedule.view_occurrence",
     "schedule.change_occurrence",
     "schedule.delete_occurrence",
+    "visitors.view_visit",
+    "visitors.view_visitchange",
 ]
 
 # The project lead also looks after the shared catalogue: agencies and
@@ -101,3 +109,30 @@ def ensure_role_groups():
         group.permissions.set(_permissions(permission_names))
         groups[name] = group
     return groups
+
+
+# Staff pages (the visit log). The same questions, asked of memberships.
+
+
+def is_staff_member(user):
+    """May use the staff pages: belongs to an agency or coordinates a
+    municipality, or is a superuser."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user.memberships.filter(role__in=[Role.STAFF, Role.COORDINATOR]).exists()
+
+
+def agencies_for(user):
+    """The agencies ``user`` may log visits for: those they staff. A
+    superuser may log for every agency."""
+    if user.is_superuser:
+        return Agency.objects.all()
+    return Agency.objects.filter(memberships__user=user, memberships__role=Role.STAFF)
+
+
+def coordinated_municipalities(user):
+    """Municipalities whose visit logs ``user`` may read and correct as a
+    coordinator (None: all, for superusers)."""
+    if user.is_superuser:
+        return None
+    return Municipality.objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR)

@@ -5,6 +5,7 @@ environment, and a value that cannot be parsed stops start-up with a message
 that names the variable (see ``env_bool`` and friends below).
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "django_q",
+    "axes",
     "eserviceverkstad",
     "agencies",
     "sessions.apps.ScheduleConfig",
@@ -93,7 +95,32 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "visitors:my_day"
+LOGOUT_REDIRECT_URL = "schedule:home"
+# A shared tablet: the session ends with the working day or the browser.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Failed logins: after 5 tries for one user name from one address, that pair
+# waits 15 minutes. It lifts by itself; no admin needs to unlock anyone.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many reverse proxies (the TLS proxy) stand in front of the app; the
+# client's address is then read from X-Forwarded-For (client_ip.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "eserviceverkstad.client_ip.client_ip"
 
 ROOT_URLCONF = "eserviceverkstad.urls"
 WSGI_APPLICATION = "eserviceverkstad.wsgi.application"
@@ -215,7 +242,13 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "eserviceverkstad_cache",
-    }
+    },
+    # Rendered public pages, per process; see sessions/page_cache.py.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 # Background tasks: django-q2 with the database as broker, so nothing but the
@@ -239,4 +272,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes logs every login at INFO; failures still show as warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

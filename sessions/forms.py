@@ -2,18 +2,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality, Topic, Venue
+from eserviceverkstad.fields import IdModelChoiceField
 from eserviceverkstad.i18n import language_name
 from sessions.models import Format, StaffedSlot, split_languages
 
 
-class SlugChoiceField(forms.ModelChoiceField):
+class SlugChoiceField(IdModelChoiceField):
     """Choices by slug, so filter links read '?agency=skatteverket'."""
 
     def __init__(self, queryset, **kwargs):
         super().__init__(queryset, to_field_name="slug", required=False, **kwargs)
-
-    def label_from_instance(self, obj):
-        return getattr(obj, "display_name", None) or str(obj)
 
 
 def offered_languages():

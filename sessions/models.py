@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -328,6 +329,15 @@ class OccurrenceQuerySet(models.QuerySet):
 
     def scheduled(self):
         return self.filter(status=OccurrenceStatus.SCHEDULED)
+
+    def first_per(self, field, count):
+        """The first ``count`` occurrences by start time for each value of
+        ``field`` (e.g. "slot__venue_id"), in one query: a window function
+        numbers them within each group."""
+        order = [F("starts_at").asc(), F("pk").asc()]
+        return self.annotate(
+            rank_in_group=Window(RowNumber(), partition_by=[F(field)], order_by=order)
+        ).filter(rank_in_group__lte=count)
 
     def happening_at(self, moment):
         return self.scheduled().filter(starts_at__lte=moment, ends_at__gt=moment)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions.models import Occurrence, OccurrenceStatus, StaffedSlot, horizon_end
+from sessions.page_cache import schedule_changed
 
 
 @dataclasses.dataclass
@@ -87,6 +88,7 @@ def sync_occurrences(slot, today=None):
             pk__in=[o.pk for o in gone if o.pk not in referenced]
         ).delete()
     result.created, result.moved, result.kept = len(to_create), len(to_move), kept
+    schedule_changed()  # bulk writes send no signals
     return result
 
 
@@ -117,4 +119,5 @@ def cancel_occurrences(occurrences, reason, reason_en=""):
         changed,
         ["status", "cancellation_reason", "cancellation_reason_en", "is_exception", "sequence", "updated_at"],
     )
+    schedule_changed()  # bulk writes send no signals
     return changed

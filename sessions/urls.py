@@ -8,6 +8,9 @@ urlpatterns = [
     path("schedule/", views.week, name="week"),
     # Anything else under /schedule/ is a 404 page, including malformed weeks.
     re_path(r"^schedule/(?P<week>\d{4}-W\d{2})/$", views.week, name="week"),
+    path("schedule/print/", views.poster, name="poster"),
+    re_path(r"^schedule/(?P<week>\d{4}-W\d{2})/print/$", views.poster, name="poster"),
     path("schedule.ics", views.calendar_feed, name="calendar_feed"),
+    path("screen/<slug:venue>/", views.screen, name="screen"),
     path("agency-colours.css", views.agency_colours, name="agency_colours"),
 ]

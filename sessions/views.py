@@ -3,11 +3,12 @@
 
 import datetime
 
+from django.conf import settings
 from django.db.models import Count, F, Max, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
-from django.utils import timezone
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
@@ -19,7 +20,9 @@ from agencies.models import Agency, Venue
 from eserviceverkstad.i18n import format_day
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
-from sessions.models import Occurrence
+from sessions.models import Occurrence, wall_clock
+from sessions.page_cache import cache_public_page
+from sessions.poster import poster_pages
 from sessions.weeks import IsoWeek
 
 # How many coming sessions the home page lists per venue.
@@ -92,6 +95,7 @@ def _days(week, occurrences):
 
 
 @require_GET
+@cache_public_page
 def week(request, week=None):
     # Queries: the filter's choices (municipalities, venues, agencies,
     # topics, languages), one per filled-in filter to validate it, the
@@ -158,4 +162,62 @@ def calendar_feed(request):
         response["Last-Modified"] = http_date(last_modified)
     response["Content-Disposition"] = 'inline; filename="eserviceverkstad.ics"'
     response["Cache-Control"] = "public, max-age=900"
+    return response
+
+
+@require_GET
+def poster(request, week=None):
+    # Queries: the venues with their municipality; the week's sessions with
+    # series, agency and venue. (?venue=<slug> prints one venue.)
+    week = _week_or_404(week)
+    venues = Venue.objects.select_related("municipality")
+    if "venue" in request.GET:
+        venues = venues.filter(slug=request.GET["venue"])
+    venues = list(venues)
+    if not venues:
+        raise Http404("No such venue")
+    occurrences = (
+        Occurrence.objects.in_week(week.year, week.week)
+        .filter(slot__venue__in=[venue.pk for venue in venues])
+        .select_related("slot__agency", "slot__venue")
+        .order_by("starts_at", "slot__agency__name")
+    )
+    context = {"week": week, "pages": poster_pages(request, venues, occurrences)}
+    return render(request, "sessions/poster.html", context)
+
+
+# The lobby screen reloads itself this often (a static script; see screen.js).
+SCREEN_REFRESH_SECONDS = 60
+# "Later today" shows this many sessions; more would not fit the screen.
+SCREEN_LATER_SHOWN = 4
+
+
+@require_GET
+def screen(request, venue):
+    # Queries: the venue; today's sessions there with series and agency; the
+    # next session after today.
+    venue = get_object_or_404(Venue.objects.select_related("municipality"), slug=venue)
+    # The venue's language (the site's, Swedish) first; ?second=en adds a line.
+    primary = settings.LANGUAGE_CODE
+    second = request.GET.get("second", "")
+    if second == primary or second not in dict(settings.LANGUAGES):
+        second = ""
+    now = timezone.now()
+    today = timezone.localdate()
+    at_venue = Occurrence.objects.filter(slot__venue=venue).select_related("slot__agency", "slot__venue")
+    todays = list(at_venue.on_day(today).order_by("starts_at", "slot__agency__name"))
+    tomorrow = wall_clock(today + datetime.timedelta(days=1), datetime.time())
+    context = {
+        "venue": venue,
+        "now": now,
+        "today": today,
+        "second": second,
+        "refresh_seconds": SCREEN_REFRESH_SECONDS,
+        "here_now": [o for o in todays if not o.is_cancelled and o.starts_at <= now < o.ends_at],
+        "later": [o for o in todays if o.starts_at > now][:SCREEN_LATER_SHOWN],
+        "next_day": at_venue.scheduled().filter(starts_at__gte=tomorrow).order_by("starts_at").first(),
+    }
+    with translation.override(primary):
+        response = render(request, "sessions/screen.html", context)
+    response["Content-Language"] = primary
     return response

@@ -98,3 +98,15 @@ def test_unknown_filter_in_the_feed_is_a_plain_400(client, two_series):
     response = client.get("/schedule.ics?agency=nope")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
+
+
+def test_feed_queries_are_pinned_and_a_current_copy_costs_less(client, two_series, django_assert_num_queries):
+    # Queries: the filter's municipalities, venues, agencies, topics and
+    # languages; the chosen agency; one aggregate for the ETag; the
+    # occurrences with series, agency and venue; their topics.
+    with django_assert_num_queries(9):
+        first = client.get("/schedule.ics?agency=barnomsorg")
+    # A client whose copy is current gets 304 without the occurrences.
+    with django_assert_num_queries(7):
+        again = client.get("/schedule.ics?agency=barnomsorg", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304

@@ -3,12 +3,15 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.models import AgencyKind, AgencyLevel
 from sessions.models import Format, OccurrenceStatus
+from sessions.schedule import cancel_occurrences
 from sessions.weeks import IsoWeek
 from tests import factories
 
@@ -192,15 +195,41 @@ def test_week_page_queries_do_not_grow_with_the_number_of_series(client, django_
     monday = IsoWeek.containing(timezone.localdate()).next().monday
     url = f"/schedule/{IsoWeek.containing(monday)}/?municipality=mjolby"
     _many_series(5, monday)
-    # Queries: the filter's municipalities, venues, agencies, topics and
-    # languages; the chosen municipality; the week's occurrences with series,
-    # agency and venue; their topics.
-    with django_assert_num_queries(8):
+    # Queries: the schedule version (page cache key); the filter's
+    # municipalities, venues, agencies, topics and languages; the chosen
+    # municipality; the week's occurrences with series, agency and venue;
+    # their topics.
+    caches["pages"].clear()
+    with django_assert_num_queries(9):
         client.get(url)
     _many_series(295, monday)
-    with django_assert_num_queries(8):
+    caches["pages"].clear()
+    with django_assert_num_queries(9):
         page = client.get(url).content.decode()
     assert "300 tillfällen" in page
+
+
+def test_a_cached_week_page_costs_one_query_and_a_change_shows_at_once(
+    client, mjolby_childcare, django_assert_num_queries
+):
+    url = week_url(this_thursday())
+    client.get(url)
+    # Queries: the schedule version only.
+    with django_assert_num_queries(1):
+        assert "Barnomsorg Mjölby" in client.get(url).content.decode()
+    occurrence = mjolby_childcare.occurrences.get(date=this_thursday())
+    cancel_occurrences([occurrence], "Stängt för påsk")
+    assert "Stängt för påsk" in client.get(url).content.decode()
+    mjolby_childcare.agency.name = "Barnomsorgen i Mjölby"
+    mjolby_childcare.agency.save()
+    assert "Barnomsorgen i Mjölby" in client.get(url).content.decode()
+
+
+def test_logged_in_staff_get_a_fresh_page_with_their_menu(client, mjolby_childcare):
+    url = week_url(this_thursday())
+    client.get(url)
+    client.force_login(User.objects.create_user("sofia"))
+    assert "Logga ut" in client.get(url).content.decode()
 
 
 def test_home_page_shows_who_is_here_now_and_next(

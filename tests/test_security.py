@@ -38,7 +38,7 @@ def test_https_responses_carry_a_year_of_hsts_and_the_other_headers(client):
 
 
 def test_cookies_are_secure_httponly_and_samesite(client):
-    response = client.get("/schedule/", secure=True)
+    response = client.get("/accounts/login/", secure=True)
     csrf = response.cookies["csrftoken"]
     assert csrf["secure"] and csrf["httponly"] and csrf["samesite"] == "Lax"
     switched = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, secure=True)

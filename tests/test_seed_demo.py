@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, AgencyKind, EService, Membership, Municipality, Role, Topic, Venue
 from sessions.models import Format, Occurrence, OccurrenceStatus, Recurrence, StaffedSlot
+from visitors.models import Visit, VisitChange
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,8 @@ def row_counts():
         Occurrence,
         Membership,
         get_user_model(),
+        Visit,
+        VisitChange,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -130,3 +133,26 @@ def test_demo_logins_have_one_role_each_and_only_admin_users_reach_the_admin(set
     assert users["koordinator.mjolby"].has_perm("schedule.change_staffedslot")
     assert not users["personal.mjolby"].has_perm("schedule.change_staffedslot")
     assert all(user.first_name and user.last_name for user in users.values())
+
+
+def test_demo_has_hundreds_of_anonymous_visits_spread_over_past_months(settings):
+    settings.DEBUG = True
+    seed()
+    visits = Visit.objects.all()
+    assert 300 <= visits.count() <= 3000
+    months = {(v.year, v.month) for v in visits.dates("started_at", "month")}
+    assert len(months) >= 3
+    assert not visits.filter(started_at__gte=timezone.now()).exists()
+    assert not visits.exclude(note="").exists()  # demo logs carry no free text at all
+    assert VisitChange.objects.filter(action=VisitChange.Action.CREATED).count() == visits.count()
+    # Visits per staffed hour differ as in the brief: the library's drop-in
+    # draws several, the childcare office's monthly hour about one.
+    library = visits.filter(agency__kind=AgencyKind.LIBRARY, mode="drop_in").count()
+    childcare = visits.filter(agency__kind=AgencyKind.CHILDCARE).count()
+    assert library > 10 * childcare > 0
+
+
+def test_without_debug_there_are_no_demo_visits(settings):
+    settings.DEBUG = False
+    seed()
+    assert not Visit.objects.exists()

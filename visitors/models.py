@@ -1,2 +1,238 @@
-# Bookings and visit logs arrive with their issues; both will point at
-# sessions.Occurrence with on_delete=PROTECT.
+"""What happens at an occurrence: the staff's anonymous visit log.
+
+A ``Visit`` records one help session (or a lecture's headcount) without a
+name, contact detail or identity number: nothing in this module stores who
+the resident was. ``VisitChange`` is the audit trail coordinators read.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, EService, Topic, Venue
+from sessions.models import Occurrence, validate_language_codes
+from visitors.anonymity import validate_anonymous
+
+MAX_DURATION_MINUTES = 8 * 60
+# Staff may log or correct a visit this long afterwards.
+EDIT_WINDOW = datetime.timedelta(days=14)
+NOTE_MAX_LENGTH = 500
+
+
+class Mode(models.TextChoices):
+    DROP_IN = "drop_in", _("Drop-in")
+    BOOKED = "booked", _("Booked")
+    LECTURE = "lecture", _("Lecture")
+    PHONE = "phone", _("Phone")
+    OTHER = "other", _("Other")
+
+
+class Outcome(models.TextChoices):
+    SOLVED = "solved", _("Solved")
+    PARTLY_SOLVED = "partly_solved", _("Partly solved")
+    REFERRED = "referred", _("Referred to another agency")
+    FOLLOW_UP = "follow_up", _("Follow-up booked")
+    NOT_SOLVED = "not_solved", _("Not solved")
+
+
+class FirstVisit(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Don't know")
+
+
+class Device(models.TextChoices):
+    OWN_PHONE = "own_phone", _("Own phone")
+    OWN_COMPUTER = "own_computer", _("Own computer")
+    LIBRARY_COMPUTER = "library_computer", _("Library computer")
+    LIBRARY_TABLET = "library_tablet", _("Library tablet")
+    OTHER = "other", _("Other")
+
+
+class AgeBand(models.TextChoices):
+    UNDER_20 = "0-19", _("Under 20")
+    FROM_20 = "20-39", _("20–39")
+    FROM_40 = "40-64", _("40–64")
+    FROM_65 = "65-79", _("65–79")
+    FROM_80 = "80+", _("80 or older")
+
+
+class VisitQuerySet(models.QuerySet):
+    def editable_since(self, now=None):
+        return self.filter(started_at__gte=(now or timezone.now()) - EDIT_WINDOW)
+
+    def for_list(self):
+        """Everything a list of visits shows: occurrence, agency, venue and
+        referral in the main query; topics and e-services in one each."""
+        return self.select_related("agency", "venue", "referred_to", "occurrence__slot").prefetch_related(
+            "topics", "eservices"
+        )
+
+
+class Visit(models.Model):
+    occurrence = models.ForeignKey(
+        Occurrence,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("scheduled time"),
+        help_text=_("Leave empty for help outside a scheduled time."),
+    )
+    # Copied from the occurrence when there is one, so statistics group by
+    # agency and venue without joining through the schedule.
+    agency = models.ForeignKey(Agency, models.PROTECT, related_name="visits", verbose_name=_("agency"))
+    venue = models.ForeignKey(Venue, models.PROTECT, related_name="visits", verbose_name=_("venue"))
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="logged_visits", verbose_name=_("logged by")
+    )
+    started_at = models.DateTimeField(_("start"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)]
+    )
+    people = models.PositiveSmallIntegerField(
+        _("number of people"), default=1, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="visits", verbose_name=_("topics"))
+    eservices = models.ManyToManyField(
+        EService, blank=True, related_name="visits", verbose_name=_("e-services")
+    )
+    mode = models.CharField(_("kind of help"), max_length=20, choices=Mode.choices, default=Mode.DROP_IN)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.SOLVED)
+    referred_to = models.ForeignKey(
+        Agency,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("referred to"),
+    )
+    language = models.CharField(
+        _("language used"), max_length=10, default="sv", validators=[validate_language_codes]
+    )
+    first_visit = models.CharField(
+        _("first visit"), max_length=10, choices=FirstVisit.choices, default=FirstVisit.UNKNOWN
+    )
+    device = models.CharField(_("device"), max_length=20, choices=Device.choices, blank=True)
+    age_band = models.CharField(_("age"), max_length=10, choices=AgeBand.choices, blank=True)
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        validators=[MaxLengthValidator(NOTE_MAX_LENGTH), validate_anonymous],
+        help_text=_("Optional. No names, personal identity numbers, e-mail addresses or phone numbers."),
+    )
+    # The log form carries a one-time key; a double submit or a resubmit
+    # after a dropped connection hits this unique constraint instead of
+    # making a second visit.
+    submission_key = models.UUIDField(_("submission key"), editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        constraints = [
+            models.UniqueConstraint(fields=["submission_key"], name="visit_submission_key_unique"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1, duration_minutes__lte=MAX_DURATION_MINUTES),
+                name="visit_duration_within_a_working_day",
+            ),
+            models.CheckConstraint(condition=Q(people__gte=1), name="visit_at_least_one_person"),
+            models.CheckConstraint(
+                condition=~Q(outcome=Outcome.REFERRED) | Q(referred_to__isnull=False),
+                name="visit_referral_names_an_agency",
+            ),
+        ]
+        indexes = [
+            # "My logs" and the monthly statistics select by time.
+            models.Index(fields=["logged_by", "-started_at"], name="visit_logged_by_start_idx"),
+            models.Index(fields=["started_at"], name="visit_started_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.agency} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+
+    def is_editable(self, now=None):
+        return self.started_at >= (now or timezone.now()) - EDIT_WINDOW
+
+
+class VisitChange(models.Model):
+    """One change to a visit log: who, when, and what changed. Kept when
+    the visit is deleted (``visit`` becomes empty, ``visit_ref`` remains)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")
+
+    visit = models.ForeignKey(
+        Visit, models.SET_NULL, null=True, blank=True, related_name="changes", verbose_name=_("visit")
+    )
+    visit_ref = models.PositiveBigIntegerField(_("visit number"))
+    municipality = models.ForeignKey(
+        "agencies.Municipality", models.PROTECT, related_name="visit_changes", verbose_name=_("municipality")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="visit_changes", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    # {"field": [before, after]} as display strings.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("change to a visit")
+        verbose_name_plural = _("changes to visits")
+        indexes = [
+            # The coordinators' change log lists a municipality's changes, newest first.
+            models.Index(fields=["municipality", "-at"], name="visitchange_municip_at_idx"),
+        ]
+
+    def changed_fields(self):
+        """(field label, before, after) for each changed field."""
+        return [
+            (Visit._meta.get_field(name).verbose_name, before, after)
+            for name, (before, after) in self.changes.items()
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} #{self.visit_ref} {self.at:%Y-%m-%d %H:%M}"
+
+
+class TallyCount(models.Model):
+    """Tally mode for a busy drop-in hour: staff tap a counter per topic as
+    people come; the counts are kept here (so a reload loses nothing) and
+    become visits of the occurrence when the hour ends."""
+
+    occurrence = models.ForeignKey(Occurrence, models.CASCADE, related_name="tallies")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="tallies")
+    # Empty: "other topic".
+    topic = models.ForeignKey(Topic, models.CASCADE, null=True, blank=True, related_name="tallies")
+    count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["occurrence", "user", "topic"],
+                condition=Q(topic__isnull=False),
+                name="tally_one_counter_per_topic",
+            ),
+            models.UniqueConstraint(
+                fields=["occurrence", "user"], condition=Q(topic__isnull=True), name="tally_one_other_counter"
+            ),
+            models.CheckConstraint(condition=Q(count__lte=500), name="tally_count_at_most_500"),
+        ]
+
+    def __str__(self):
+        return f"{self.occurrence} {self.topic or '-'}: {self.count}"

@@ -24,6 +24,8 @@ from agencies.models import (
     Municipality,
     Role,
     Topic,
+    TryItem,
+    TryItemKind,
     Venue,
 )
 from agencies.permissions import COORDINATORS_GROUP, PROJECT_LEADS_GROUP, ensure_role_groups
@@ -35,11 +37,14 @@ from sessions.models import (
     StaffedSlot,
     Weekday,
 )
+from sessions.page_cache import schedule_changed
+from visitors.demo import seed_visits
+from visitors.models import Visit
 
 DEMO_PASSWORD = "demo"
-# Series start this many weeks before the day the demo is loaded, so the
-# previous weeks of the schedule are not empty.
-WEEKS_OF_HISTORY = 6
+# Series start this many weeks (about four months) before the day the demo
+# is loaded, so past weeks and the monthly statistics are not empty.
+WEEKS_OF_HISTORY = 17
 # The demo's one cancellation lies this far ahead.
 CANCELLATION_AFTER_DAYS = 14
 CANCELLATION_REASON = (
@@ -445,6 +450,34 @@ ESERVICES = [
 ]
 
 
+# The "try" part: technology residents may try before buying. (venue, kind,
+# Swedish name, English name, Swedish description, English description,
+# whether staff must be present)
+TRY_ITEMS = [
+    ("kalmar-stadsbibliotek", TryItemKind.E_READER, "Läsplatta", "E-reader",
+     "Läs en e-bok från biblioteket på en läsplatta med stor text och ljus som går att ställa in.",
+     "Read a library e-book on an e-reader with large text and adjustable light.", False),
+    ("kalmar-stadsbibliotek", TryItemKind.TABLET, "Surfplatta med stora ikoner", "Tablet with large icons",
+     "En surfplatta inställd för att vara lätt att komma i gång med: stora ikoner och färre appar.",
+     "A tablet set up to be easy to start with: large icons and fewer apps.", True),
+    ("kalmar-stadsbibliotek", TryItemKind.SMART_SPEAKER, "Smart högtalare", "Smart speaker",
+     "Be högtalaren om väder, radio eller en påminnelse, och hör hur den fungerar på svenska.",
+     "Ask the speaker for the weather, the radio or a reminder, and hear how it works in Swedish.", True),
+    ("kalmar-stadsbibliotek", TryItemKind.SAFETY_ALARM, "Trygghetslarm", "Safety alarm",
+     "Prova ett trygghetslarm som armband och se hur ett larm går fram. Personalen visar.",
+     "Try a safety alarm worn as a bracelet and see how an alarm gets through. Staff show you.", True),
+    ("mjolby-bibliotek", TryItemKind.HEARING_LOOP, "Bärbar hörslinga", "Portable hearing loop",
+     "Prova en bärbar hörslinga med din hörapparat. Fråga i lånedisken, så kopplar vi in den.",
+     "Try a portable hearing loop with your hearing aid. Ask at the loans desk and we connect it.", False),
+    ("mjolby-bibliotek", TryItemKind.E_READER, "Läsplatta", "E-reader",
+     "Låna en läsplatta i biblioteket en stund och prova att läsa med större text.",
+     "Borrow an e-reader in the library for a while and try reading with larger text.", False),
+    ("mjolby-bibliotek", TryItemKind.SMARTPHONE, "Seniormobil", "Easy-to-use phone",
+     "En mobil med stora knappar och nödknapp. Prova att ringa och skicka sms.",
+     "A phone with large buttons and an emergency button. Try calling and texting.", False),
+]  # fmt: skip
+
+
 @dataclasses.dataclass
 class Series:
     agency: str
@@ -646,7 +679,10 @@ class Command(BaseCommand):
             # they are made with or without DEBUG.
             groups = ensure_role_groups()
             users = self.load_users(groups) if settings.DEBUG else None
+            # Visit logs need staff who logged them: demo data only.
+            visits = seed_visits(self.today) if settings.DEBUG else 0
         self.report(users)
+        self.stdout.write(f"Demo visit logs added: {visits} (Visit: {Visit.objects.count()}).")
 
     def load_places(self):
         for data in MUNICIPALITIES:
@@ -667,6 +703,15 @@ class Command(BaseCommand):
             fields["agency"] = Agency.objects.get(slug=data["agency"])
             eservice = upsert(EService, {"slug": data["slug"]}, fields)
             eservice.topics.set(by_slug(Topic, data["topics"]))
+        for venue_slug, kind, name, name_en, description, description_en, staffed in TRY_ITEMS:
+            fields = {
+                "kind": kind,
+                "name_en": name_en,
+                "description": description,
+                "description_en": description_en,
+                "staff_must_be_present": staffed,
+            }
+            upsert(TryItem, {"venue": Venue.objects.get(slug=venue_slug), "name": name}, fields)
 
     def load_series(self):
         monday = self.today - datetime.timedelta(days=self.today.weekday())
@@ -704,6 +749,7 @@ class Command(BaseCommand):
             for start, end in [slot.times_on(day)]
         ]
         Occurrence.objects.bulk_create(rows, ignore_conflicts=True)
+        schedule_changed()  # bulk writes send no signals
 
     def cancel_one(self, slot):
         """One cancellation with a public reason, a couple of weeks ahead.
@@ -763,7 +809,7 @@ class Command(BaseCommand):
     def report(self, users):
         counts = ", ".join(
             f"{model.__name__}: {model.objects.count()}"
-            for model in (Municipality, Venue, Agency, Topic, EService, StaffedSlot, Occurrence)
+            for model in (Municipality, Venue, Agency, Topic, EService, TryItem, StaffedSlot, Occurrence)
         )
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({counts})."))
         if users is None:

@@ -1,0 +1,136 @@
+"""Accessibility reports: the rate limit per client address, the e-mail to
+the venue's municipality, and deleting old reports.
+
+The DOS law asks every public website for a way to report accessibility
+problems. A report is stored for coordinators (the admin) and e-mailed to the
+municipality that runs the workshop the resident chose.
+"""
+
+import dataclasses
+import datetime
+import hashlib
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from agencies.models import REPORT_RETENTION_DAYS, AccessibilityReport
+from eserviceverkstad.client_ip import client_ip
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["REPORT_RETENTION_DAYS", "STATEMENT", "file_report", "is_rate_limited", "purge_expired_reports"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Statement:
+    """Facts the accessibility and privacy statements show. Update
+    ``reviewed`` whenever the statement's content is checked again."""
+
+    reviewed: datetime.date
+    # The supervisory authority's form for complaints about how a public
+    # body handled an accessibility report (DOS law, 2018:1937).
+    digg_url: str = "https://www.digg.se/tdosanmalan"
+    # The Swedish data protection authority, for complaints under the GDPR.
+    imy_url: str = "https://www.imy.se"
+    wcag_url: str = "https://www.w3.org/TR/WCAG21/"
+
+
+STATEMENT = Statement(reviewed=datetime.date(2026, 11, 25))
+
+# At most REPORTS_PER_WINDOW reports per client address per RATE_WINDOW seconds.
+REPORTS_PER_WINDOW = 5
+RATE_WINDOW = 3600
+# Staff read the e-mail in Swedish, whatever language the resident used.
+MAIL_LANGUAGE = "sv"
+
+
+def _rate_key(request):
+    # Only a salted hash of the address is kept, and only for the window.
+    address = client_ip(request) or "unknown"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{address}".encode()).hexdigest()[:32]
+    return f"a11y-report:{digest}"
+
+
+def is_rate_limited(request):
+    return (cache.get(_rate_key(request)) or 0) >= REPORTS_PER_WINDOW
+
+
+def count_report(request):
+    key = _rate_key(request)
+    # add() starts the window; incr() counts within it without extending it.
+    if not cache.add(key, 1, RATE_WINDOW):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, RATE_WINDOW)
+
+
+def _mail_body(report):
+    venue = report.venue
+    lines = [
+        _("A resident reported an accessibility problem on the e-service workshop's website."),
+        "",
+        _("Workshop: %(venue)s") % {"venue": venue.name if venue else "–"},
+        _("Page or place: %(page)s") % {"page": report.page or "–"},
+        _("Language of the page: %(language)s") % {"language": report.language or "–"},
+        _("Sent: %(moment)s") % {"moment": f"{timezone.localtime(report.created_at):%Y-%m-%d %H:%M}"},
+        "",
+        report.description,
+        "",
+    ]
+    if report.reply_to:
+        lines.append(_("The resident would like an answer at %(email)s.") % {"email": report.reply_to})
+    else:
+        lines.append(_("The resident left no e-mail address, so they do not expect an answer."))
+    lines.append(_("The report is also stored in the admin, under Accessibility reports."))
+    return "\n".join(lines)
+
+
+def send_report(report):
+    """E-mail ``report`` to its venue's municipality. Returns the address it
+    went to, or '' when there is none or sending failed (the report stays
+    stored either way, and the admin shows it was not e-mailed)."""
+    venue = report.venue
+    to = venue.municipality.contact_email if venue else ""
+    if not to:
+        logger.warning("Accessibility report %s: the municipality has no contact e-mail.", report.pk)
+        return ""
+    with translation.override(MAIL_LANGUAGE):
+        message = EmailMessage(
+            subject=_("Accessibility report: %(venue)s") % {"venue": venue.name},
+            body=_mail_body(report),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[to],
+            reply_to=[report.reply_to] if report.reply_to else None,
+        )
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Accessibility report %s could not be e-mailed to %s.", report.pk, to)
+        return ""
+    return to
+
+
+def file_report(form, request):
+    """Store the valid ``form``'s report, count it against the sender's
+    address, e-mail it, and delete reports older than the retention time."""
+    report = form.save(commit=False)
+    report.language = translation.get_language() or ""
+    report.save()
+    count_report(request)
+    report.emailed_to = send_report(report)
+    if report.emailed_to:
+        report.save(update_fields=["emailed_to"])
+    purge_expired_reports()
+    return report
+
+
+def purge_expired_reports():
+    """Delete reports past the retention time; the nightly task runs this too."""
+    deleted, _per_model = AccessibilityReport.objects.expired().delete()
+    return deleted

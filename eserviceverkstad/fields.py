@@ -1,0 +1,55 @@
+"""Form fields and URL converters that refuse ids no database column can
+hold, before the database is asked: SQLite raises OverflowError and
+PostgreSQL a DataError for a 20-digit id, which would be a 500."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+MAX_ID = 2**63 - 1
+
+
+def is_id(value):
+    text = str(value)
+    return text.isdigit() and int(text) <= MAX_ID
+
+
+def display_label(obj):
+    """A model's name in the active language, where it has one."""
+    return getattr(obj, "display_name", None) or str(obj)
+
+
+class IdModelChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return display_label(obj)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if self.to_field_name is None and not is_id(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return display_label(obj)
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, (list, tuple)) else [value]:
+            if pk not in self.empty_values and not is_id(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
+class IdConverter:
+    """<id:pk> in URLs: at most 18 digits, so always a valid bigint."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)

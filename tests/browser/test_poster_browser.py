@@ -1,0 +1,89 @@
+"""The notice-board poster printed by Chromium: one A4 page per venue, and
+the lobby screen in a real browser (axe-core, no CSP errors, the reload
+script loaded from our own host)."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from agencies.models import Venue
+from sessions.weeks import IsoWeek
+
+pytestmark = pytest.mark.browser
+
+# A PDF page object; "/Type /Pages" is the page tree, not a page.
+PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
+MEDIA_BOX = re.compile(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]")
+# A4 is 210 x 297 mm = 595.28 x 841.89 points; Chromium rounds a little.
+A4_POINTS = (595.28, 841.89)
+
+
+def is_a4(pdf):
+    sizes = [(float(width), float(height)) for width, height in MEDIA_BOX.findall(pdf)]
+    return bool(sizes) and all(
+        abs(width - A4_POINTS[0]) < 2 and abs(height - A4_POINTS[1]) < 2 for width, height in sizes
+    )
+
+
+@pytest.fixture
+def demo_data(transactional_db):
+    call_command("seed_demo", verbosity=0)
+
+
+def printed_pages(page, path):
+    response = page.goto(path)
+    assert response is not None and response.status == 200, path
+    pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+    return pdf, len(PDF_PAGE.findall(pdf))
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+@pytest.mark.parametrize("weeks_ahead", [0, 1, 2, 3])
+def test_poster_prints_one_a4_page_per_venue(demo_data, new_page, live_server, language, weeks_ahead):
+    # Four consecutive weeks catch the monthly sessions (childcare, the tax
+    # agency, lectures) and the demo's cancellation with its long reason.
+    week = IsoWeek.containing(timezone.localdate())
+    for _ in range(weeks_ahead):
+        week = week.next()
+    page = new_page(base_url=live_server.url, language=language)
+    pdf, pages = printed_pages(page, f"/schedule/{week}/print/")
+    venues = Venue.objects.count()
+    assert pages == venues, f"{week} in {language}: {pages} printed pages for {venues} venues"
+    assert is_a4(pdf), f"the pages are not A4: {MEDIA_BOX.findall(pdf)}"
+    assert not page.problems.all(), "\n".join(page.problems.all())
+
+
+def test_poster_for_one_venue_prints_one_page(demo_data, new_page, live_server):
+    page = new_page(base_url=live_server.url)
+    _pdf, pages = printed_pages(page, "/schedule/print/?venue=mjolby-bibliotek")
+    assert pages == 1
+
+
+def test_printed_poster_hides_the_site_around_it(demo_data, new_page, live_server):
+    page = new_page(base_url=live_server.url)
+    page.goto("/schedule/print/")
+    page.emulate_media(media="print")
+    for selector in (".site-header", ".site-footer", ".poster-intro"):
+        assert not page.locator(selector).first.is_visible(), selector
+    assert page.locator(".poster-qr").first.is_visible()
+    natural_width = page.locator(".poster-qr").first.evaluate("img => img.naturalWidth")
+    assert natural_width > 0, "the QR code image did not load"
+
+
+@pytest.mark.parametrize("path", ["/screen/mjolby-bibliotek/", "/screen/kalmar-stadsbibliotek/?second=en"])
+def test_lobby_screen_is_accessible_and_loads_its_script(demo_data, new_page, live_server, axe, path):
+    page = new_page(base_url=live_server.url, width=1920, height=1080)
+    scripts = []
+    page.on("response", lambda response: scripts.append(response) if response.url.endswith(".js") else None)
+    response = page.goto(path)
+    assert response is not None and response.status == 200
+    page.wait_for_load_state("load")
+    assert [r.status for r in scripts] == [200], "screen.js must load from our own host"
+    violations = axe(page)
+    assert not violations, axe.report(violations)
+    assert not page.problems.all(), "\n".join(page.problems.all())
+    # The no-JavaScript fallback stays inert text while scripts run, so it
+    # neither reloads the page nor trips axe's meta-refresh rule.
+    assert page.evaluate("() => document.querySelectorAll('meta[http-equiv=refresh]').length") == 0

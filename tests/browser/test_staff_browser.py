@@ -1,0 +1,98 @@
+"""A staff member on a 360 px phone logs in and logs a visit from "my day"
+in at most five interactions; the staff pages pass axe-core."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from agencies.models import Membership, Role
+from tests import factories
+from visitors.models import Visit
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sofia(transactional_db):
+    town = factories.municipality("Mjölby")
+    childcare = factories.agency("Barnomsorg Mjölby", slug="barnomsorg", municipality=town)
+    preschool = factories.topic("Förskoleplats", name_en="Preschool place", slug="forskoleplats")
+    today = timezone.localdate()
+    factories.slot(childcare, factories.venue(town, name="Mjölby bibliotek"), weekday=today.weekday(),
+                   first_date=today, start_time=datetime.time(0), end_time=datetime.time(23, 59),
+                   topics=[preschool])  # fmt: skip
+    user = User.objects.create_user("sofia", password="rätt-lösenord-123", first_name="Sofia")
+    Membership.objects.create(user=user, role=Role.STAFF, agency=childcare)
+    return user
+
+
+def log_in(page):
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("sofia")
+    page.get_by_label("Password").fill("rätt-lösenord-123")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/staff/")
+
+
+def log_a_visit_link(page):
+    """The button on today's occurrence (the staff menu has a plain one)."""
+    return page.locator("main a[href*='/staff/visits/new/?occurrence=']").first
+
+
+def assert_accessible(page, axe, what):
+    violations = axe(page)
+    assert not violations, f"{what}:\n{axe.report(violations)}"
+    assert not page.problems.all(), page.problems.all()
+
+
+def test_staff_log_a_visit_from_my_day_in_five_interactions_on_a_phone(sofia, new_page, live_server, axe):
+    page = new_page(base_url=live_server.url, language="en", width=360)
+    log_in(page)
+    assert_accessible(page, axe, "my day")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+    interactions = 0
+    log_a_visit_link(page).click()
+    interactions += 1
+    page.wait_for_url("**/staff/visits/new/?occurrence=*")
+    assert_accessible(page, axe, "the log form")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    page.get_by_text("15 min", exact=True).click()
+    interactions += 1
+    page.get_by_text("Preschool place", exact=True).click()
+    interactions += 1
+    page.get_by_role("button", name="Save", exact=True).click()
+    interactions += 1
+
+    page.wait_for_url("**/staff/")
+    assert interactions <= 5
+    visit = Visit.objects.get()
+    assert (visit.duration_minutes, visit.logged_by) == (15, sofia)
+    assert "Preschool place" in page.locator("#latest-heading + ul").inner_text()
+
+    page.goto("/staff/visits/")
+    assert_accessible(page, axe, "my logs")
+    assert "Preschool place" in page.content()
+
+
+def test_the_log_form_works_with_the_keyboard_alone(sofia, new_page, live_server):
+    page = new_page(base_url=live_server.url, language="en", width=360)
+    log_in_en = page.goto("/accounts/login/")
+    assert log_in_en.status == 200
+    page.get_by_label("Username").fill("sofia")
+    page.get_by_label("Password").fill("rätt-lösenord-123")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/")
+    log_a_visit_link(page).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/visits/new/?occurrence=*")
+    page.locator("input[name=duration][value='10']").focus()
+    page.keyboard.press("Space")
+    page.locator("input[name=topics]").first.focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Save", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/")
+    assert Visit.objects.get().duration_minutes == 10

@@ -1,0 +1,249 @@
+"""The help finder: what a resident types, and which agency must come first.
+
+The table runs against the demo data (``seed_demo``), loaded once for the
+module. The whole suite also runs on PostgreSQL (``make test``), so the
+table checks that both databases give the same answers: matching and
+ranking happen in Python, never in the database's collation.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from agencies.help_search import (
+    MAX_QUERY_LENGTH,
+    NO_WORDS,
+    TOO_LONG,
+    UNREADABLE,
+    Words,
+    check_query,
+    normalise,
+    phrase_score,
+    search,
+    within_one_edit,
+)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo data, loaded once for this module inside a transaction that
+    is rolled back afterwards, so no other test module sees it. Each test's
+    own transaction nests inside as a savepoint."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", verbosity=0)
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo_db(demo, db):
+    return None
+
+
+# (what the resident types, the slug of the agency that must come first)
+FIRST_ANSWER = [
+    # Preschool: Swedish, without å/ä/ö, shouting, misspelt, in a sentence, English.
+    ("förskoleplats", "mjolby-barnomsorg"),
+    ("forskoleplats", "mjolby-barnomsorg"),
+    ("FÖRSKOLEPLATS", "mjolby-barnomsorg"),
+    ("forskolplats", "mjolby-barnomsorg"),
+    ("dagis", "mjolby-barnomsorg"),
+    ("hur tackar jag ja till förskoleplats", "mjolby-barnomsorg"),
+    ("preschool place", "mjolby-barnomsorg"),
+    ("nursery", "mjolby-barnomsorg"),
+    ("skolval", "mjolby-barnomsorg"),
+    # BankID, however it is written; both libraries help, Mjölby has more drop-ins.
+    ("BankID", "mjolby-bibliotek"),
+    ("bank id", "mjolby-bibliotek"),
+    ("BANKID", "mjolby-bibliotek"),
+    ("bnakid", "mjolby-bibliotek"),
+    ("mobilt bank-id", "mjolby-bibliotek"),
+    # Tax.
+    ("deklaration", "skatteverket"),
+    ("deklaraton", "skatteverket"),
+    ("deklarera", "skatteverket"),
+    ("tax return", "skatteverket"),
+    ("skatteaterbaring", "skatteverket"),
+    ("skateverket", "skatteverket"),
+    ("Swedish tax agency", "skatteverket"),
+    ("kivra", "skatteverket"),
+    # Jobs and studies.
+    ("söka jobb", "arbetsformedlingen"),
+    ("soka jobb", "arbetsformedlingen"),
+    ("cv", "arbetsformedlingen"),
+    ("aktivitetsrapport", "arbetsformedlingen"),
+    ("job search", "arbetsformedlingen"),
+    ("arbetsformedlingen", "arbetsformedlingen"),
+    ("komvux", "mjolby-studie-och-yrkesvagledning"),
+    ("sfi", "mjolby-studie-och-yrkesvagledning"),
+    ("student finance", "mjolby-studie-och-yrkesvagledning"),
+    # Parents' benefits.
+    ("vab", "forsakringskassan"),
+    ("foraldrapenning", "forsakringskassan"),
+    ("parental benefit", "forsakringskassan"),
+    ("forsakringskasan", "forsakringskassan"),
+    # The municipality's own services.
+    ("försörjningsstöd", "mjolby-medborgarservice"),
+    ("ekonomiskt bistand", "mjolby-medborgarservice"),
+    ("income support", "mjolby-medborgarservice"),
+    # The library's own help.
+    ("ljudbok", "mjolby-bibliotek"),
+    ("e-bok", "mjolby-bibliotek"),
+    ("losenord", "mjolby-bibliotek"),
+    ("Kalmar library", "kalmar-stadsbibliotek"),
+]
+
+
+@pytest.mark.parametrize(("query", "first"), FIRST_ANSWER)
+def test_the_right_agency_comes_first(demo_db, query, first):
+    result = search(query)
+    assert not result.problem
+    assert result.answers, f"nothing found for {query!r}"
+    assert result.answers[0].agency.slug == first, [answer.agency.slug for answer in result.answers]
+
+
+def test_the_table_is_big_enough_and_covers_both_languages():
+    assert len(FIRST_ANSWER) >= 30
+
+
+def test_both_agencies_that_handle_building_permits_are_answers(demo_db):
+    slugs = [answer.agency.slug for answer in search("bygglov").answers]
+    assert set(slugs) == {"mjolby-medborgarservice", "kalmar-kontaktcenter"}
+
+
+def test_an_answer_says_which_eservice_what_to_bring_and_when(demo_db):
+    answer = search("förskoleplats").answers[0]
+    names = {eservice.name for eservice in answer.eservices}
+    assert "Tacka ja till förskoleplats" in names
+    assert all(eservice.what_to_bring for eservice in answer.eservices)
+    assert [topic.slug for topic in answer.topics][0] == "forskoleplats"
+    assert answer.next_times, "the demo's childcare hour is monthly, so it is within the window"
+
+
+def test_the_same_query_always_gives_the_same_order(demo_db):
+    first = [(answer.agency.pk, round(answer.score, 6)) for answer in search("mina sidor").answers]
+    second = [(answer.agency.pk, round(answer.score, 6)) for answer in search("MINA  SIDOR").answers]
+    assert first == second
+    assert len(first) >= 3
+
+
+def test_nothing_found_gives_no_answers_and_the_topic_list(demo_db):
+    result = search("pension från Pensionsmyndigheten")
+    assert not result.problem
+    assert result.answers == []
+    assert len(result.topics) == 14
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Förskole-Plats", "forskole plats"),
+        ("  BANK   id ", "bank id"),
+        ("Skatteåterbäring!", "skatteaterbaring"),
+        ("Ärende/ÖVRIGT", "arende ovrigt"),
+        ("!!! ???", ""),
+    ],
+)
+def test_normalise_strips_accents_case_and_punctuation(text, expected):
+    assert normalise(text) == expected
+
+
+def test_spaces_and_hyphens_do_not_matter():
+    assert Words.of("bank id").compact == Words.of("BankID").compact == Words.of("Bank-ID").compact
+    assert phrase_score(Words.of("bank id"), Words.of("BankID")) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "close"),
+    [
+        ("bankid", "bankid", True),
+        ("bankid", "bnakid", True),  # swapped letters
+        ("forskolplats", "forskoleplats", True),  # one missing
+        ("deklaratoin", "deklaration", True),
+        ("skatteverkett", "skatteverket", True),  # one extra
+        ("bankid", "banker", False),
+        ("vab", "cv", False),
+        ("forskola", "skola", False),
+    ],
+)
+def test_one_typo_is_tolerated_two_are_not(a, b, close):
+    assert within_one_edit(a, b) is close
+    assert within_one_edit(b, a) is close
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("a" * 1000, TOO_LONG),
+        ("x" * (MAX_QUERY_LENGTH + 1), TOO_LONG),
+        ("bankid\x00", UNREADABLE),
+        ("\x1b[31mbankid", UNREADABLE),
+        ("!!! ??? ...", NO_WORDS),
+        ("–—…", NO_WORDS),
+        ("bank\tid", ""),
+        ("x" * MAX_QUERY_LENGTH, ""),
+    ],
+)
+def test_queries_we_cannot_use_are_named_before_anything_is_read(query, problem):
+    assert check_query(query) == problem
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("a" * 1000, "Your search is too long"),
+        ("bankid\x00", "We could not read your search"),
+        ("\x07\x08", "We could not read your search"),
+        ("!!! ???", "Write a word about what you need help with"),
+    ],
+)
+def test_help_page_answers_odd_queries_with_a_plain_message(client, db, query, message):
+    client.cookies["django_language"] = "en"
+    response = client.get("/help/", {"q": query})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page
+    assert 'class="answers"' not in page
+
+
+def test_help_page_with_a_match_shows_agency_eservice_what_to_bring_and_next_times(
+    client, demo_db, django_assert_num_queries
+):
+    client.cookies["django_language"] = "en"
+    # Queries: topics; agencies; e-services; e-service topics; the topics
+    # each agency's series cover; the answers' next times.
+    with django_assert_num_queries(6):
+        response = client.get("/help/", {"q": "forskoleplats"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Education Administration – Childcare" in page
+    assert "Accept a preschool place" in page
+    assert "What to bring" in page
+    assert "The letter or e-mail with the offer of a place." in page
+    assert "Next times in the workshop" in page
+    assert 'href="/schedule/?agency=mjolby-barnomsorg"' in page
+    assert 'value="forskoleplats"' in page  # the search box keeps the query
+
+
+def test_help_page_in_swedish_for_a_query_without_accents(client, demo_db):
+    page = client.get("/help/", {"q": "forsakringskassan"}).content.decode()
+    assert "Försäkringskassan" in page
+    assert "Ansöka om föräldrapenning" in page
+    assert "Datumen du vill vara ledig." in page  # what to bring, in Swedish
+
+
+def test_help_page_without_a_match_says_so_and_lists_the_topics(client, demo_db, django_assert_num_queries):
+    client.cookies["django_language"] = "en"
+    # Queries: topics; agencies; e-services; e-service topics; series topics.
+    with django_assert_num_queries(5):
+        page = client.get("/help/", {"q": "zzzz qqqq"}).content.decode()
+    assert "We found nothing for “zzzz qqqq”" in page
+    assert 'href="/help/?q=Preschool%20place"' in page
+
+
+def test_help_page_without_a_query_lists_the_topics_in_one_query(client, demo_db, django_assert_num_queries):
+    # Queries: topics.
+    with django_assert_num_queries(1):
+        page = client.get("/help/").content.decode()
+    assert page.count('href="/help/?q=') == 14
+    assert 'role="search"' in page

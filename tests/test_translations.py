@@ -1,0 +1,158 @@
+"""The Swedish catalogue is complete: every message is translated, none is
+fuzzy, placeholders survive translation, and every UI string in the code and
+templates is in the catalogue (so a new untranslated string fails here, not
+in front of a resident).
+
+The msgids are English; Swedish is the site's default language, so an
+untranslated string would show English on a Swedish page. To add new strings:
+
+    DEBUG=1 .venv/bin/python manage.py makemessages -l sv -l en --no-location \\
+        --ignore=.venv --ignore=var --ignore=benchmarks --ignore=tests
+    # translate the new entries in locale/sv/LC_MESSAGES/django.po
+    make messages
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SV_PO = BASE_DIR / "locale" / "sv" / "LC_MESSAGES" / "django.po"
+
+# What `makemessages` above leaves out: the same --ignore list, plus the
+# folders it always skips (hidden ones) and ones without UI strings.
+IGNORED_DIRS = {".venv", "var", "benchmarks", "tests", "locale", "__pycache__", "node_modules"}
+# The file kinds makemessages reads for the "django" domain.
+SOURCE_SUFFIXES = {".py", ".html", ".txt"}
+GETTEXT_TOOLS = ("xgettext", "msguniq", "msgmerge", "msgattrib")
+
+# %(name)s, %(count)d, %s, %d ... but not the escaped %%.
+PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]+)\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+
+
+def read_catalogue(path):
+    with open(path, "rb") as handle:
+        return read_po(handle)
+
+
+def message_key(message):
+    """The msgid, or (singular, plural) for a plural message."""
+    return tuple(message.id) if message.pluralizable else message.id
+
+
+def strings(message):
+    return list(message.string) if message.pluralizable else [message.string]
+
+
+def placeholders(text):
+    """The sorted placeholders of a python-format string, '%%' excluded."""
+    return sorted(match.group(0) for match in PLACEHOLDER.finditer((text or "").replace("%%", "")))
+
+
+def describe(key):
+    return " | ".join(key) if isinstance(key, tuple) else key
+
+
+@pytest.fixture(scope="module")
+def swedish():
+    return read_catalogue(SV_PO)
+
+
+def test_swedish_header_names_the_language_and_plural_rule(swedish):
+    assert not swedish.fuzzy, "Remove '#, fuzzy' above the header of the Swedish catalogue."
+    assert str(swedish.locale) == "sv"
+    assert swedish.plural_forms == "nplurals=2; plural=(n != 1);"
+    assert swedish.charset.lower() == "utf-8"
+
+
+def test_every_swedish_message_is_translated_and_not_fuzzy(swedish):
+    untranslated = [describe(message_key(m)) for m in swedish if m.id and not all(strings(m))]
+    fuzzy = [describe(message_key(m)) for m in swedish if m.id and m.fuzzy]
+    problems = []
+    if untranslated:
+        problems.append(f"Translate these in {SV_PO.relative_to(BASE_DIR)}:\n" + "\n".join(untranslated))
+    if fuzzy:
+        problems.append("Check these translations and remove their '#, fuzzy' flag:\n" + "\n".join(fuzzy))
+    assert not problems, "\n\n".join(problems)
+
+
+def test_placeholders_survive_translation(swedish):
+    wrong = []
+    for message in swedish:
+        if not message.id:
+            continue
+        if message.pluralizable:
+            singular, plural = message.id
+            expected = [singular] + [plural] * (len(message.string) - 1)
+        else:
+            expected = [message.id]
+        for source, translation in zip(expected, strings(message), strict=True):
+            if translation and placeholders(source) != placeholders(translation):
+                wrong.append(f"{source!r} -> {translation!r}")
+    assert not wrong, "Keep the placeholders of the English text exactly:\n" + "\n".join(wrong)
+
+
+def _copy_sources(destination):
+    """The .py, .html and .txt files makemessages would read, in the same
+    folders, so that it can run without touching the real locale/."""
+
+    def ignore(folder, names):
+        skipped = set()
+        for name in names:
+            path = Path(folder, name)
+            if path.is_dir():
+                if name in IGNORED_DIRS or name.startswith("."):
+                    skipped.add(name)
+            elif path.suffix not in SOURCE_SUFFIXES:
+                skipped.add(name)
+        return skipped
+
+    shutil.copytree(BASE_DIR, destination, ignore=ignore, symlinks=True)
+    (destination / "locale").mkdir()
+
+
+def _missing_tools():
+    return [tool for tool in GETTEXT_TOOLS if shutil.which(tool) is None]
+
+
+def test_every_ui_string_in_code_and_templates_is_in_the_swedish_catalogue(swedish, tmp_path):
+    missing_tools = _missing_tools()
+    if missing_tools:
+        reason = (
+            f"GNU gettext is not installed ({', '.join(missing_tools)} not found), so the UI strings "
+            "cannot be extracted. Install it with: apt-get install gettext"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+    project = tmp_path / "project"
+    _copy_sources(project)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "eserviceverkstad.settings", "DEBUG": "true"}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "sv", "--no-location", "--no-obsolete"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"makemessages failed:\n{result.stdout}\n{result.stderr}"
+
+    extracted = read_catalogue(project / "locale" / "sv" / "LC_MESSAGES" / "django.po")
+    in_code = {message_key(m) for m in extracted if m.id}
+    translated = {message_key(m) for m in swedish if m.id and all(strings(m)) and not m.fuzzy}
+    missing = sorted(in_code - translated, key=describe)
+    assert in_code, "makemessages found no strings at all; the copy of the project is wrong."
+    assert not missing, (
+        "These UI strings are not translated into Swedish. Run makemessages (see the top of "
+        f"{Path(__file__).name}) and translate them:\n" + "\n".join(describe(key) for key in missing)
+    )

@@ -1,0 +1,175 @@
+"""Every URL pattern of the project has a permission rule, and the rule holds:
+anonymous users go to login, users without the role get 403 or 404, and a
+GET on a state-changing URL gets 405. A new URL without a rule here fails."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from agencies.models import Membership, Role
+from tests import factories
+from visitors.models import Visit
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = "public"  # anyone may GET
+PUBLIC_POST = "public post"  # anyone may POST; GET is 405
+ANY_POST = "post only"  # log out: POST only, for anyone
+STAFF = "staff"  # login, then staff or coordinator
+STAFF_POST = "staff post"  # as STAFF, and POST only
+OWN_OBJECT = "own object"  # as STAFF, and only one's own (else 404)
+COORDINATOR = "coordinator"  # login, then coordinator
+
+RULES = {
+    "schedule:home": PUBLIC,
+    "schedule:week": PUBLIC,
+    "schedule:calendar_feed": PUBLIC,
+    "schedule:agency_colours": PUBLIC,
+    "schedule:poster": PUBLIC,
+    "schedule:screen": PUBLIC,
+    "agencies:help": PUBLIC,
+    "agencies:list": PUBLIC,
+    "agencies:detail": PUBLIC,
+    "agencies:venue": PUBLIC,
+    "agencies:try": PUBLIC,
+    "agencies:accessibility": PUBLIC,  # and anyone may POST a report
+    "agencies:privacy": PUBLIC,
+    "healthz": PUBLIC,
+    "robots": PUBLIC,
+    "set_language": PUBLIC_POST,
+    "login": PUBLIC,
+    "logout": ANY_POST,
+    "password_reset": PUBLIC,
+    "password_reset_done": PUBLIC,
+    "password_reset_confirm": PUBLIC,
+    "password_reset_complete": PUBLIC,
+    "visitors:my_day": STAFF,
+    "visitors:visit_list": STAFF,
+    "visitors:visit_new": STAFF,
+    "visitors:visit_edit": OWN_OBJECT,
+    "visitors:visit_delete": STAFF_POST,
+    "visitors:change_log": COORDINATOR,
+    "visitors:tally": OWN_OBJECT,
+    "visitors:tally_tap": STAFF_POST,
+    "visitors:tally_save": STAFF_POST,
+}
+
+# The Django admin has its own login and permission checks (tested in
+# test_admin.py); its URLs are not listed one by one.
+SKIPPED_NAMESPACES = {"admin"}
+
+
+def named_patterns(patterns=None, namespace=""):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in SKIPPED_NAMESPACES:
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from named_patterns(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}" if entry.name else str(entry.pattern)
+
+
+def test_every_url_pattern_has_a_permission_rule():
+    missing = sorted(set(named_patterns()) - set(RULES))
+    assert missing == [], f"Add a permission rule to RULES for: {missing}"
+
+
+@pytest.fixture
+def cast():
+    town = factories.municipality("Mjölby")
+    library = factories.venue(town)
+    childcare = factories.agency("Barnomsorg", municipality=town)
+    other = factories.agency("Kalmar bibliotek", municipality=factories.municipality("Kalmar"))
+    users = {}
+    for name, role, scope in [
+        ("sofia", Role.STAFF, {"agency": childcare}),
+        ("erik", Role.STAFF, {"agency": other}),
+        ("lena", Role.COORDINATOR, {"municipality": town}),
+        ("olle", None, {}),
+    ]:
+        users[name] = User.objects.create_user(name, password="x")
+        if role:
+            Membership.objects.create(user=users[name], role=role, **scope)
+    visit = Visit.objects.create(
+        agency=childcare,
+        venue=library,
+        logged_by=users["sofia"],
+        started_at=timezone.now() - datetime.timedelta(hours=1),
+        duration_minutes=10,
+        submission_key="6f1c1f3e-1111-4b4b-9c9c-000000000001",
+    )
+    today = timezone.localdate()
+    slot = factories.slot(childcare, library, weekday=today.weekday(), first_date=today)
+    visit.occurrence_today = slot.occurrences.get(date=today)
+    return users, visit
+
+
+def url_for(name, visit):
+    kwargs = {
+        "visitors:tally": {"pk": visit.occurrence_today.pk},
+        "visitors:tally_tap": {"pk": visit.occurrence_today.pk},
+        "visitors:tally_save": {"pk": visit.occurrence_today.pk},
+        "schedule:week": {"week": "2026-W48"},
+        "schedule:poster": {"week": "2026-W48"},
+        "schedule:screen": {"venue": visit.venue.slug},
+        "agencies:detail": {"slug": visit.agency.slug},
+        "agencies:venue": {"slug": visit.venue.slug},
+        "visitors:visit_edit": {"pk": visit.pk},
+        "visitors:visit_delete": {"pk": visit.pk},
+        "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
+    }.get(name, {})
+    return reverse(name, kwargs=kwargs)
+
+
+# What a let-in user POSTs, so the request does what the URL is for.
+POST_DATA = {"/tap/": {"topic": "other"}, "/save/": {"duration": "10", "outcome": "solved"}}
+
+
+def post_data(url):
+    return next((data for part, data in POST_DATA.items() if url.endswith(part)), {})
+
+
+def as_user(client, user):
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def check_login_then_role(client, url, users, method, let_in, refused):
+    response = getattr(as_user(client, None), method)(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+    for name in refused:
+        assert getattr(as_user(client, users[name]), method)(url).status_code in (403, 404), (url, name)
+    for name in let_in:
+        data = post_data(url) if method == "post" else None
+        assert getattr(as_user(client, users[name]), method)(url, data).status_code in (200, 302), (url, name)
+
+
+def check(rule, client, url, users):
+    if rule == PUBLIC:
+        assert as_user(client, None).get(url).status_code == 200, url
+    elif rule in (PUBLIC_POST, ANY_POST):
+        assert as_user(client, None).get(url).status_code == 405, url
+    elif rule == STAFF:
+        check_login_then_role(client, url, users, "get", let_in=["sofia", "lena"], refused=["olle"])
+    elif rule == OWN_OBJECT:
+        let_in = ["sofia", "lena"] if "/visits/" in url else ["sofia"]
+        check_login_then_role(client, url, users, "get", let_in=let_in, refused=["olle", "erik"])
+    elif rule == STAFF_POST:
+        assert as_user(client, users["sofia"]).get(url).status_code == 405, url
+        check_login_then_role(client, url, users, "post", let_in=["sofia"], refused=["olle", "erik"])
+    elif rule == COORDINATOR:
+        check_login_then_role(client, url, users, "get", let_in=["lena"], refused=["olle", "sofia", "erik"])
+    else:
+        pytest.fail(f"unknown rule {rule!r}")
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_the_rule_holds(client, cast, name):
+    users, visit = cast
+    check(RULES[name], client, url_for(name, visit), users)

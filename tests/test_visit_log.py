@@ -1,0 +1,327 @@
+"""Staff log help sessions in seconds, anonymously, and only where they work.
+
+The cast: Sofia works for Mjölby childcare; Lena coordinates Mjölby; Amir
+coordinates Kalmar and must be refused Mjölby's logs; Erik works for the
+Kalmar library and must be refused Mjölby childcare's times; Olle has an
+account but no role at all."""
+
+import datetime
+import uuid
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from agencies.models import Membership, Role
+from sessions.models import OccurrenceStatus
+from tests import factories
+from visitors.models import Outcome, Visit, VisitChange
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    mjolby, kalmar = factories.municipality("Mjölby"), factories.municipality("Kalmar")
+    library = factories.venue(mjolby, name="Mjölby bibliotek", slug="mjolby-bibliotek")
+    kalmar_library = factories.venue(kalmar, name="Kalmar stadsbibliotek", slug="kalmar-stadsbibliotek")
+    childcare = factories.agency("Barnomsorg Mjölby", slug="barnomsorg", municipality=mjolby)
+    kalmar_books = factories.agency("Kalmar bibliotek", slug="kalmar-bibliotek", municipality=kalmar)
+    preschool = factories.topic("Förskoleplats", slug="forskoleplats")
+    today = timezone.localdate()
+    every_day = {
+        "weekday": today.weekday(),
+        "first_date": today,
+        "start_time": datetime.time(0),
+        "end_time": datetime.time(23, 59),
+    }
+    slot = factories.slot(childcare, library, topics=[preschool], **every_day)
+    kalmar_slot = factories.slot(kalmar_books, kalmar_library, **every_day)
+    return {
+        "mjolby": mjolby, "kalmar": kalmar, "library": library, "childcare": childcare,
+        "kalmar_books": kalmar_books, "preschool": preschool,
+        "occurrence": slot.occurrences.get(date=today),
+        "kalmar_occurrence": kalmar_slot.occurrences.get(date=today),
+    }  # fmt: skip
+
+
+def _user(username, role=None, **scope):
+    user = User.objects.create_user(username, f"{username}@kommun.example", "demo")
+    if role:
+        Membership.objects.create(user=user, role=role, **scope)
+    return user
+
+
+@pytest.fixture
+def sofia(world):
+    return _user("sofia", Role.STAFF, agency=world["childcare"])
+
+
+@pytest.fixture
+def lena(world):
+    return _user("lena", Role.COORDINATOR, municipality=world["mjolby"])
+
+
+@pytest.fixture
+def amir(world):
+    return _user("amir", Role.COORDINATOR, municipality=world["kalmar"])
+
+
+@pytest.fixture
+def erik(world):
+    return _user("erik", Role.STAFF, agency=world["kalmar_books"])
+
+
+def visit_data(world, **overrides):
+    now = timezone.localtime().replace(second=0, microsecond=0) - datetime.timedelta(minutes=5)
+    data = {
+        "submission_key": str(uuid.uuid4()),
+        "occurrence": world["occurrence"].pk,
+        "duration": "15",
+        "topics": [world["preschool"].pk],
+        "outcome": Outcome.SOLVED,
+        "mode": "drop_in",
+        "people": "1",
+        "started_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "language": "en",
+        "first_visit": "yes",
+        "device": "own_phone",
+        "age_band": "",
+        "note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def log(client, user, world, **overrides):
+    client.force_login(user)
+    return client.post("/staff/visits/new/", visit_data(world, **overrides))
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/staff/")
+
+
+def test_an_account_without_a_role_is_refused(client, world):
+    client.force_login(_user("olle"))
+    assert client.get("/staff/").status_code == 403
+    assert client.get("/staff/visits/new/").status_code == 403
+
+
+def test_my_day_offers_to_log_a_visit_at_todays_occurrence(client, sofia, world):
+    client.force_login(sofia)
+    page = client.get("/staff/").content.decode()
+    assert f"/staff/visits/new/?occurrence={world['occurrence'].pk}" in page
+    assert f"occurrence={world['kalmar_occurrence'].pk}" not in page
+
+
+def test_the_log_form_comes_prefilled_with_the_occurrence(client, sofia, world):
+    client.force_login(sofia)
+    page = client.get(f"/staff/visits/new/?occurrence={world['occurrence'].pk}").content.decode()
+    assert f'<option value="{world["occurrence"].pk}" selected>' in page
+    assert 'name="submission_key"' in page
+
+
+def test_staff_log_a_visit_and_see_it_in_my_logs(client, sofia, world):
+    response = log(client, sofia, world)
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert (visit.agency, visit.venue, visit.logged_by) == (world["childcare"], world["library"], sofia)
+    assert visit.duration_minutes == 15 and visit.language == "en"
+    assert list(visit.topics.all()) == [world["preschool"]]
+    assert VisitChange.objects.get().action == VisitChange.Action.CREATED
+    assert "Förskoleplats" in client.get("/staff/visits/").content.decode()
+
+
+def test_the_scenario_needs_only_duration_topic_and_save(client, sofia, world):
+    """From "my day": the form's defaults cover everything but the duration
+    and the topic."""
+    client.force_login(sofia)
+    form = client.get(f"/staff/visits/new/?occurrence={world['occurrence'].pk}").context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, "")}
+    data["started_at"] = form["started_at"].value().strftime("%Y-%m-%dT%H:%M")
+    data.update({"duration": "15", "topics": [world["preschool"].pk]})
+    assert client.post("/staff/visits/new/", data).status_code == 302
+    assert Visit.objects.get().outcome == Outcome.SOLVED
+
+
+def test_a_double_submit_makes_one_visit(client, sofia, world):
+    data = visit_data(world)
+    client.force_login(sofia)
+    client.post("/staff/visits/new/", data)
+    again = client.post("/staff/visits/new/", data, follow=True)
+    assert Visit.objects.count() == 1
+    assert "redan sparat" in again.content.decode()
+
+
+def test_save_and_log_another_keeps_the_occurrence(client, sofia, world):
+    response = log(client, sofia, world, another="1")
+    assert response["Location"] == f"/staff/visits/new/?occurrence={world['occurrence'].pk}"
+
+
+def test_a_visit_outside_a_scheduled_time_needs_agency_and_venue(client, sofia, world):
+    response = log(client, sofia, world, occurrence="")
+    assert set(response.context["form"].errors) == {"agency", "venue"}
+    log(client, sofia, world, occurrence="", agency=world["childcare"].pk, venue=world["library"].pk)
+    assert Visit.objects.get().occurrence is None
+
+
+def test_a_visit_can_be_recorded_late_within_fourteen_days(client, sofia, world):
+    late = timezone.localtime() - datetime.timedelta(days=13)
+    log(
+        client,
+        sofia,
+        world,
+        occurrence="",
+        agency=world["childcare"].pk,
+        venue=world["library"].pk,
+        started_at=late.strftime("%Y-%m-%dT%H:%M"),
+    )
+    assert Visit.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"duration": "other", "duration_other": "0"}, "duration_other"),
+        ({"duration": "other", "duration_other": "481"}, "duration_other"),
+        ({"duration": "other", "duration_other": ""}, "duration_other"),
+        ({"duration": "7"}, "duration"),
+        ({"started_at": "2099-01-01T10:00"}, "started_at"),
+        ({"started_at": "2020-01-01T10:00"}, "started_at"),
+        ({"outcome": "referred"}, "referred_to"),
+        ({"people": "0"}, "people"),
+        ({"language": "xx"}, "language"),
+        ({"note": "x" * 501}, "note"),
+        ({"note": "Ringer tillbaka på 070-123 45 67"}, "note"),
+        ({"note": "Skrev personnummer 19811228-9874 fel"}, "note"),
+        ({"note": "Svar till anna.svensson@example.se"}, "note"),
+    ],
+)
+def test_bad_input_gets_a_message_on_the_field_and_saves_nothing(client, sofia, world, overrides, field):
+    response = log(client, sofia, world, **overrides)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert Visit.objects.count() == 0
+    assert VisitChange.objects.count() == 0
+
+
+def test_a_referral_with_its_agency_is_saved(client, sofia, world):
+    log(client, sofia, world, outcome="referred", referred_to=world["kalmar_books"].pk)
+    assert Visit.objects.get().referred_to == world["kalmar_books"]
+
+
+def test_staff_cannot_log_at_another_agencys_occurrence(client, erik, world):
+    response = log(client, erik, world)
+    assert "occurrence" in response.context["form"].errors
+    assert Visit.objects.count() == 0
+
+
+def test_a_cancelled_occurrence_cannot_get_visits(client, sofia, world):
+    occurrence = world["occurrence"]
+    occurrence.status, occurrence.cancellation_reason = OccurrenceStatus.CANCELLED, "Sjuk"
+    occurrence.save()
+    response = log(client, sofia, world)
+    assert "occurrence" in response.context["form"].errors
+    assert Visit.objects.count() == 0
+
+
+def _logged_visit(client, user, world):
+    log(client, user, world)
+    client.logout()
+    return Visit.objects.get()
+
+
+def test_staff_correct_their_own_log_and_the_change_is_recorded(client, sofia, world):
+    visit = _logged_visit(client, sofia, world)
+    client.force_login(sofia)
+    data = visit_data(world, duration="30", submission_key="")
+    assert client.post(f"/staff/visits/{visit.pk}/edit/", data).status_code == 302
+    visit.refresh_from_db()
+    assert visit.duration_minutes == 30
+    change = VisitChange.objects.get(action=VisitChange.Action.CHANGED)
+    assert change.user == sofia and change.changes == {"duration_minutes": ["15", "30"]}
+
+
+def test_a_log_older_than_fourteen_days_is_closed_to_its_author(client, sofia, world):
+    visit = _logged_visit(client, sofia, world)
+    Visit.objects.filter(pk=visit.pk).update(started_at=timezone.now() - datetime.timedelta(days=15))
+    client.force_login(sofia)
+    assert client.get(f"/staff/visits/{visit.pk}/edit/").status_code == 403
+    assert client.post(f"/staff/visits/{visit.pk}/delete/").status_code == 403
+
+
+def test_a_forged_post_for_another_users_log_is_refused(client, sofia, erik, world):
+    visit = _logged_visit(client, sofia, world)
+    client.force_login(erik)
+    response = client.post(f"/staff/visits/{visit.pk}/edit/", visit_data(world, duration="60"))
+    assert response.status_code == 404
+    assert client.post(f"/staff/visits/{visit.pk}/delete/").status_code == 404
+    visit.refresh_from_db()
+    assert visit.duration_minutes == 15
+
+
+def test_mjolbys_coordinator_corrects_a_log_and_reads_the_change_log(client, sofia, lena, world):
+    visit = _logged_visit(client, sofia, world)
+    client.force_login(lena)
+    assert client.post(f"/staff/visits/{visit.pk}/edit/", visit_data(world, duration="45")).status_code == 302
+    page = client.get("/staff/changes/").content.decode()
+    assert "lena" in page and "15 → 45" in page
+
+
+def test_kalmars_coordinator_is_refused_mjolbys_logs(client, sofia, amir, world):
+    visit = _logged_visit(client, sofia, world)
+    client.force_login(amir)
+    assert client.get(f"/staff/visits/{visit.pk}/edit/").status_code == 404
+    assert "Förskoleplats" not in client.get("/staff/visits/").content.decode()
+    assert f"#{visit.pk}" not in client.get("/staff/changes/").content.decode()
+
+
+def test_staff_without_coordination_are_refused_the_change_log(client, sofia):
+    client.force_login(sofia)
+    assert client.get("/staff/changes/").status_code == 403
+
+
+def test_deleting_needs_a_post_and_keeps_the_audit_trail(client, sofia, world):
+    visit = _logged_visit(client, sofia, world)
+    client.force_login(sofia)
+    assert client.get(f"/staff/visits/{visit.pk}/delete/").status_code == 405
+    assert client.post(f"/staff/visits/{visit.pk}/delete/").status_code == 302
+    assert not Visit.objects.exists()
+    deleted = VisitChange.objects.get(action=VisitChange.Action.DELETED)
+    assert deleted.visit_ref == visit.pk and deleted.changes["duration_minutes"] == "15"
+
+
+def test_an_occurrence_with_visits_survives_a_series_change(client, sofia, world):
+    _logged_visit(client, sofia, world)
+    occurrence = world["occurrence"]
+    slot = occurrence.slot
+    slot.weekday = (slot.weekday + 1) % 7
+    slot.first_date = timezone.localdate() + datetime.timedelta(days=1)
+    slot.save()
+    occurrence.refresh_from_db()
+    assert occurrence.is_exception
+    assert [o.pk for o in slot.last_sync.kept] == [occurrence.pk]
+
+
+def test_log_pages_make_a_fixed_number_of_queries(client, sofia, world, django_assert_num_queries):
+    for _ in range(3):
+        log(client, sofia, world)
+    client.force_login(sofia)
+    # Session, user, staff check; occurrences of my agencies this week; my
+    # latest logs with agency, venue and occurrence; their topics; their
+    # e-services.
+    with django_assert_num_queries(7):
+        client.get("/staff/")
+    # Session, user, staff check; page count; the page of visits with
+    # agency, venue and occurrence; topics; e-services; the coordinated
+    # municipalities for "may correct".
+    with django_assert_num_queries(8):
+        client.get("/staff/visits/")
+    # Session, user, staff check; the choices: occurrences, agencies,
+    # venues, topics, e-services, referral agencies; the prefilled
+    # occurrence.
+    with django_assert_num_queries(10):
+        client.get(f"/staff/visits/new/?occurrence={world['occurrence'].pk}")

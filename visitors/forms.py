@@ -1,0 +1,215 @@
+"""The visit log form: built for five taps on a phone.
+
+The common case needs a duration, a topic and "Save": the occurrence comes
+from "my day", the start defaults to now, the outcome to solved, the mode
+from the kind of session."""
+
+import datetime
+import uuid
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, EService, Topic, Venue
+from agencies.permissions import agencies_for
+from eserviceverkstad.fields import IdModelChoiceField, IdModelMultipleChoiceField
+from eserviceverkstad.i18n import language_name
+from sessions.models import OFFERED_LANGUAGES, Format, Occurrence
+from visitors.models import EDIT_WINDOW, MAX_DURATION_MINUTES, Mode, Outcome, Visit
+
+QUICK_DURATIONS = [5, 10, 15, 30, 45, 60]
+OTHER = "other"
+# A phone's clock may run a little ahead of the server's.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+MODE_FOR_FORMAT = {
+    Format.DROP_IN: Mode.DROP_IN,
+    Format.BOOKED: Mode.BOOKED,
+    Format.LECTURE: Mode.LECTURE,
+    Format.TRY: Mode.OTHER,
+}
+
+
+def occurrence_label(occurrence):
+    start = timezone.localtime(occurrence.starts_at)
+    return f"{start:%Y-%m-%d %H:%M} {occurrence.slot.agency.display_name}, {occurrence.slot.venue.name}"
+
+
+class OccurrenceChoiceField(IdModelChoiceField):
+    def label_from_instance(self, obj):
+        return occurrence_label(obj)
+
+
+class VisitForm(forms.ModelForm):
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    occurrence = OccurrenceChoiceField(
+        Occurrence.objects.none(),
+        required=False,
+        label=_("Scheduled time"),
+        empty_label=_("Outside a scheduled time"),
+    )
+    duration = forms.ChoiceField(
+        label=_("How long"),
+        choices=[(str(m), _("%(minutes)s min") % {"minutes": m}) for m in QUICK_DURATIONS]
+        + [(OTHER, _("Other"))],
+        widget=forms.RadioSelect,
+    )
+    duration_other = forms.IntegerField(
+        label=_("Other duration in minutes"), required=False, min_value=1, max_value=MAX_DURATION_MINUTES
+    )
+    started_at = forms.DateTimeField(
+        label=_("Started"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "occurrence", "agency", "venue", "started_at", "people", "topics", "eservices", "mode", "outcome",
+            "referred_to", "language", "first_visit", "device", "age_band", "note",
+        ]  # fmt: skip
+        widgets = {
+            "topics": forms.CheckboxSelectMultiple,
+            "eservices": forms.CheckboxSelectMultiple,
+            "mode": forms.RadioSelect,
+            "outcome": forms.RadioSelect,
+            "first_visit": forms.RadioSelect,
+            "device": forms.RadioSelect,
+            "age_band": forms.RadioSelect,
+            "note": forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        }
+        field_classes = {
+            "agency": IdModelChoiceField,
+            "venue": IdModelChoiceField,
+            "referred_to": IdModelChoiceField,
+            "topics": IdModelMultipleChoiceField,
+            "eservices": IdModelMultipleChoiceField,
+        }
+
+    def __init__(self, *args, user, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.now = user, now or timezone.now()
+        self.allowed_agencies = agencies_for(user)
+        if self.instance.pk:
+            # A coordinator correcting a log keeps its agency to choose from.
+            self.allowed_agencies = Agency.objects.filter(
+                Q(pk__in=self.allowed_agencies) | Q(pk=self.instance.agency_id)
+            )
+        self._limit_choices()
+        if not self.instance.pk:
+            self.fields["submission_key"].initial = uuid.uuid4()
+        else:
+            self.fields["submission_key"].required = False
+            self._initial_duration(self.instance.duration_minutes)
+
+    def _limit_choices(self):
+        fields = self.fields
+        fields["occurrence"].queryset = (
+            Occurrence.objects.filter(slot__agency__in=self.allowed_agencies)
+            .between(self.now - EDIT_WINDOW, self.now + datetime.timedelta(days=1))
+            .select_related("slot__agency", "slot__venue")
+            .order_by("-starts_at")
+        )
+        fields["agency"].queryset = self.allowed_agencies
+        fields["agency"].required = False
+        fields["venue"].queryset = Venue.objects.all()
+        fields["venue"].required = False
+        fields["topics"].queryset = Topic.objects.all()
+        fields["eservices"].queryset = EService.objects.filter(
+            agency__in=self.allowed_agencies
+        ).select_related("agency")
+        fields["referred_to"].queryset = Agency.objects.all()
+        fields["language"] = forms.ChoiceField(
+            label=_("Language used"),
+            choices=[(code, language_name(code)) for code in OFFERED_LANGUAGES],
+            initial=self.instance.language or "sv",
+        )
+        for name in ("device", "age_band"):
+            fields[name].choices = [("", _("Not noted"))] + list(fields[name].choices)[1:]
+
+    def _initial_duration(self, minutes):
+        if minutes in QUICK_DURATIONS:
+            self.initial["duration"] = str(minutes)
+        else:
+            self.initial["duration"], self.initial["duration_other"] = OTHER, minutes
+
+    def prefill_for(self, occurrence):
+        """Defaults for logging at ``occurrence``: it, its agency's e-services
+        and the mode that fits its format."""
+        self.initial.update(
+            {"occurrence": occurrence.pk, "mode": MODE_FOR_FORMAT.get(occurrence.slot.format)}
+        )
+        self.fields["eservices"].queryset = self.fields["eservices"].queryset.filter(
+            agency=occurrence.slot.agency
+        )
+
+    def clean_started_at(self):
+        started = self.cleaned_data["started_at"]
+        if started > self.now + CLOCK_SKEW:
+            raise forms.ValidationError(_("The start cannot be in the future."))
+        if started < self.now - EDIT_WINDOW:
+            raise forms.ValidationError(_("Visits can be logged up to 14 days afterwards."))
+        return started
+
+    def clean_occurrence(self):
+        occurrence = self.cleaned_data.get("occurrence")
+        if occurrence is not None and occurrence.is_cancelled:
+            raise forms.ValidationError(
+                _("This time was cancelled. Choose another or log it outside a scheduled time.")
+            )
+        return occurrence
+
+    def clean(self):
+        cleaned = super().clean()
+        self._clean_duration(cleaned)
+        self._clean_place(cleaned)
+        agency = cleaned.get("agency")
+        if agency and any(e.agency_id != agency.pk for e in cleaned.get("eservices") or []):
+            self.add_error("eservices", _("Choose only e-services of %(agency)s.") % {"agency": agency})
+        if cleaned.get("outcome") == Outcome.REFERRED and not cleaned.get("referred_to"):
+            self.add_error("referred_to", _("Choose the agency you referred the visitor to."))
+        if cleaned.get("outcome") != Outcome.REFERRED:
+            cleaned["referred_to"] = None
+        return cleaned
+
+    def _clean_duration(self, cleaned):
+        choice = cleaned.get("duration")
+        if choice == OTHER:
+            if not cleaned.get("duration_other"):
+                self.add_error("duration_other", _("Write the duration in minutes, at most 480 (8 hours)."))
+                return
+            self.instance.duration_minutes = cleaned["duration_other"]
+        elif choice:
+            self.instance.duration_minutes = int(choice)
+
+    def _clean_place(self, cleaned):
+        occurrence = cleaned.get("occurrence")
+        if occurrence is not None:
+            cleaned["agency"], cleaned["venue"] = occurrence.slot.agency, occurrence.slot.venue
+            return
+        if "occurrence" in self.errors:
+            return
+        if not cleaned.get("agency"):
+            self.add_error("agency", _("Choose the agency, or a scheduled time."))
+        if not cleaned.get("venue"):
+            self.add_error("venue", _("Choose the venue, or a scheduled time."))
+
+
+class TallySaveForm(forms.Form):
+    """How the tallied visits are saved: one duration and outcome for all."""
+
+    duration = forms.TypedChoiceField(
+        label=_("How long each visit took, about"),
+        choices=[(str(m), _("%(minutes)s min") % {"minutes": m}) for m in QUICK_DURATIONS],
+        coerce=int,
+        initial="10",
+        widget=forms.RadioSelect,
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[c for c in Outcome.choices if c[0] != Outcome.REFERRED],
+        initial=Outcome.SOLVED,
+        widget=forms.RadioSelect,
+    )

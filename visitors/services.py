@@ -1,0 +1,169 @@
+"""Saving, correcting and deleting visit logs, each with its audit entry,
+in one transaction so a log never exists without its history."""
+
+import datetime
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from agencies.permissions import coordinated_municipalities
+from visitors.models import TallyCount, Visit, VisitChange
+
+# Nobody taps more than this in one hour; a stuck finger should not make
+# a thousand visits.
+TALLY_MAX = 500
+
+AUDITED_FIELDS = [
+    "occurrence", "agency", "venue", "started_at", "duration_minutes", "people", "topics", "eservices",
+    "mode", "outcome", "referred_to", "language", "first_visit", "device", "age_band", "note",
+]  # fmt: skip
+
+
+def snapshot(visit):
+    """The audited fields as display strings."""
+    values = {}
+    for name in AUDITED_FIELDS:
+        field = visit._meta.get_field(name)
+        value = getattr(visit, name)
+        if field.many_to_many:
+            values[name] = ", ".join(sorted(str(obj) for obj in getattr(visit, name).all()))
+        elif field.choices:
+            values[name] = str(getattr(visit, f"get_{name}_display")())
+        elif isinstance(value, datetime.datetime):
+            values[name] = f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+def _audit(visit, user, action, changes):
+    VisitChange.objects.create(
+        visit=visit if action != VisitChange.Action.DELETED else None,
+        visit_ref=visit.pk,
+        municipality_id=visit.venue.municipality_id,
+        user=user,
+        action=action,
+        changes=changes,
+    )
+
+
+def creation_entries(visits):
+    """Audit entries for visits made in bulk (tally mode, demo data)."""
+    return [
+        VisitChange(
+            visit=visit,
+            visit_ref=visit.pk,
+            municipality_id=visit.venue.municipality_id,
+            user_id=visit.logged_by_id,
+            action=VisitChange.Action.CREATED,
+        )
+        for visit in visits
+    ]
+
+
+def record_visit(form, user):
+    """Save a new visit from a valid ``VisitForm``. Returns (visit, created):
+    a resubmitted form (same one-time key) returns the visit it made before."""
+    key = form.cleaned_data["submission_key"]
+    existing = Visit.objects.filter(submission_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            visit = form.save(commit=False)
+            visit.logged_by = user
+            visit.submission_key = key
+            visit.save()
+            form.save_m2m()
+            _audit(visit, user, VisitChange.Action.CREATED, {})
+    except IntegrityError:
+        # Two submits raced past the check above; the unique key let one in.
+        existing = Visit.objects.filter(submission_key=key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return visit, True
+
+
+def update_visit(form, user):
+    before = snapshot(Visit.objects.get(pk=form.instance.pk))
+    with transaction.atomic():
+        visit = form.save()
+        after = snapshot(visit)
+        changes = {
+            name: [before[name], after[name]] for name in AUDITED_FIELDS if before[name] != after[name]
+        }
+        if changes:
+            _audit(visit, user, VisitChange.Action.CHANGED, changes)
+    return visit
+
+
+def delete_visit(visit, user):
+    with transaction.atomic():
+        _audit(visit, user, VisitChange.Action.DELETED, snapshot(visit))
+        visit.delete()
+
+
+def visits_for(user):
+    """The visits ``user`` may see and correct: their own, and as a
+    coordinator every visit at their municipalities' venues."""
+    municipalities = coordinated_municipalities(user)
+    if municipalities is None:
+        return Visit.objects.all()
+    return Visit.objects.filter(Q(logged_by=user) | Q(venue__municipality__in=municipalities))
+
+
+class EditRule:
+    """Who may correct which log: staff their own for 14 days, coordinators
+    their municipalities' logs at any time. Asks the database once, so a
+    list can ask it of every row."""
+
+    def __init__(self, user, now=None):
+        municipalities = coordinated_municipalities(user)
+        self.everything = municipalities is None
+        self.municipality_ids = set() if self.everything else set(municipalities.values_list("pk", flat=True))
+        self.user, self.now = user, now or timezone.now()
+
+    def allows(self, visit):
+        if self.everything or visit.venue.municipality_id in self.municipality_ids:
+            return True
+        return visit.logged_by_id == self.user.pk and visit.is_editable(self.now)
+
+
+def tap(occurrence, user, topic, step):
+    """Add ``step`` (+1 or -1) to a tally counter, never below 0. The row
+    lock makes two quick taps count twice, not once."""
+    with transaction.atomic():
+        counter, _created = TallyCount.objects.select_for_update().get_or_create(
+            occurrence=occurrence, user=user, topic=topic
+        )
+        counter.count = max(0, min(TALLY_MAX, counter.count + step))
+        counter.save(update_fields=["count"])
+    return counter.count
+
+
+def save_tally(occurrence, user, duration_minutes, outcome, mode):
+    """Turn the user's tally at ``occurrence`` into visits, one per tap, and
+    clear it, in one transaction: a second submit finds nothing left."""
+    with transaction.atomic():
+        counters = list(
+            TallyCount.objects.select_for_update().filter(occurrence=occurrence, user=user, count__gt=0)
+        )
+        slot = occurrence.slot
+        made = []
+        for counter in counters:
+            for _ in range(counter.count):
+                made.append((Visit(
+                    occurrence=occurrence, agency=slot.agency, venue=slot.venue, logged_by=user,
+                    started_at=occurrence.starts_at, duration_minutes=duration_minutes, mode=mode,
+                    outcome=outcome, submission_key=uuid.uuid4(),
+                ), counter.topic_id))  # fmt: skip
+        Visit.objects.bulk_create([visit for visit, _topic in made])
+        Visit.topics.through.objects.bulk_create(
+            [Visit.topics.through(visit=visit, topic_id=topic) for visit, topic in made if topic]
+        )
+        VisitChange.objects.bulk_create(creation_entries([visit for visit, _topic in made]))
+        TallyCount.objects.filter(occurrence=occurrence, user=user).delete()
+    return len(made)

@@ -1,0 +1,19 @@
+from django.urls import path, register_converter
+
+from eserviceverkstad.fields import IdConverter
+from visitors import views
+
+register_converter(IdConverter, "id")
+
+app_name = "visitors"
+urlpatterns = [
+    path("staff/", views.my_day, name="my_day"),
+    path("staff/visits/", views.visit_list, name="visit_list"),
+    path("staff/visits/new/", views.visit_new, name="visit_new"),
+    path("staff/visits/<id:pk>/edit/", views.visit_edit, name="visit_edit"),
+    path("staff/visits/<id:pk>/delete/", views.visit_delete, name="visit_delete"),
+    path("staff/changes/", views.change_log, name="change_log"),
+    path("staff/tally/<id:pk>/", views.tally, name="tally"),
+    path("staff/tally/<id:pk>/tap/", views.tally_tap, name="tally_tap"),
+    path("staff/tally/<id:pk>/save/", views.tally_save, name="tally_save"),
+]

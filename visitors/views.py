@@ -1,0 +1,216 @@
+"""Staff pages: "my day", the visit log form, my logs and the change log.
+One view per action; permissions through ``staff_required`` and the rules
+in ``agencies.permissions`` and ``visitors.services``."""
+
+import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agencies.permissions import agencies_for, coordinated_municipalities, is_staff_member
+from eserviceverkstad.fields import is_id
+from sessions.models import Occurrence, wall_clock
+from visitors.forms import MODE_FOR_FORMAT, TallySaveForm, VisitForm
+from visitors.models import EDIT_WINDOW, TallyCount, VisitChange
+from visitors.services import (
+    EditRule,
+    delete_visit,
+    record_visit,
+    save_tally,
+    tap,
+    update_visit,
+    visits_for,
+)
+
+LATEST_LOGS = 10
+LOGS_PER_PAGE = 50
+
+
+def staff_required(view):
+    """Login first; then only staff, coordinators and superusers (403)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@staff_required
+def my_day(request):
+    # Queries: session, user, staff check; my agencies' occurrences from
+    # today to the end of the week with series, agency and venue; my latest
+    # logs with agency and venue, and their topics.
+    today = timezone.localdate()
+    sunday_night = wall_clock(today + datetime.timedelta(days=7 - today.weekday()), datetime.time())
+    occurrences = list(
+        Occurrence.objects.filter(slot__agency__in=agencies_for(request.user))
+        .between(wall_clock(today, datetime.time()), sunday_night)
+        .select_related("slot__agency", "slot__venue__municipality")
+        .order_by("starts_at")
+    )
+    context = {
+        "today": [o for o in occurrences if o.local_start.date() == today],
+        "later": [o for o in occurrences if o.local_start.date() != today],
+        "latest": visits_for(request.user).filter(logged_by=request.user).for_list()[:LATEST_LOGS],
+    }
+    return render(request, "visitors/my_day.html", context)
+
+
+def _occurrence_from_query(request, form):
+    raw = request.GET.get("occurrence", "")
+    if not is_id(raw):
+        return None
+    return form.fields["occurrence"].queryset.filter(pk=int(raw)).first()
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def visit_new(request):
+    if request.method == "POST":
+        form = VisitForm(request.POST, user=request.user)
+        if form.is_valid():
+            visit, created = record_visit(form, request.user)
+            if created:
+                messages.success(request, _("The visit is saved."))
+            else:
+                messages.info(request, _("This visit was already saved."))
+            if "another" in request.POST and visit.occurrence_id:
+                return redirect(f"{reverse('visitors:visit_new')}?occurrence={visit.occurrence_id}")
+            return redirect("visitors:my_day")
+    else:
+        form = VisitForm(user=request.user)
+        occurrence = _occurrence_from_query(request, form)
+        if occurrence is not None:
+            form.prefill_for(occurrence)
+        form.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))
+    return render(request, "visitors/visit_form.html", {"form": form, "is_new": True})
+
+
+@require_GET
+@staff_required
+def visit_list(request):
+    # Queries: session, user, staff check, count for the pager, the page's
+    # visits with agency, venue, referral and occurrence, their topics,
+    # their e-services, and the coordinated municipalities for "may correct".
+    visits = visits_for(request.user).for_list()
+    page = Paginator(visits, LOGS_PER_PAGE).get_page(request.GET.get("page"))
+    rule = EditRule(request.user)
+    rows = [(visit, rule.allows(visit)) for visit in page]
+    return render(request, "visitors/visit_list.html", {"page": page, "rows": rows})
+
+
+def _editable_visit_or_403(request, pk):
+    visit = get_object_or_404(visits_for(request.user).select_related("venue"), pk=pk)
+    if not EditRule(request.user).allows(visit):
+        raise PermissionDenied
+    return visit
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def visit_edit(request, pk):
+    visit = _editable_visit_or_403(request, pk)
+    form = VisitForm(request.POST or None, instance=visit, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        update_visit(form, request.user)
+        messages.success(request, _("The changes are saved."))
+        return redirect("visitors:visit_list")
+    return render(request, "visitors/visit_form.html", {"form": form, "visit": visit})
+
+
+@require_POST
+@staff_required
+def visit_delete(request, pk):
+    visit = _editable_visit_or_403(request, pk)
+    delete_visit(visit, request.user)
+    messages.success(request, _("The visit is deleted."))
+    return redirect("visitors:visit_list")
+
+
+@require_GET
+@staff_required
+def change_log(request):
+    """Every change to visit logs in the coordinator's municipalities."""
+    municipalities = coordinated_municipalities(request.user)
+    changes = VisitChange.objects.select_related("user", "municipality")
+    if municipalities is not None:
+        if not municipalities.exists():
+            raise PermissionDenied
+        changes = changes.filter(municipality__in=municipalities)
+    page = Paginator(changes, LOGS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "visitors/change_log.html", {"page": page})
+
+
+def _tally_occurrence_or_404(request, pk):
+    """An occurrence of the user's agencies, today or in the past 14 days,
+    not cancelled."""
+    now = timezone.now()
+    return get_object_or_404(
+        Occurrence.objects.scheduled()
+        .filter(slot__agency__in=agencies_for(request.user))
+        .between(now - EDIT_WINDOW, now + datetime.timedelta(days=1))
+        .select_related("slot__agency", "slot__venue"),
+        pk=pk,
+    )
+
+
+@require_GET
+@staff_required
+def tally(request, pk):
+    occurrence = _tally_occurrence_or_404(request, pk)
+    counts = {
+        c.topic_id: c.count for c in TallyCount.objects.filter(occurrence=occurrence, user=request.user)
+    }
+    counters = [(topic, counts.get(topic.pk, 0)) for topic in occurrence.slot.topics.all()]
+    context = {
+        "occurrence": occurrence,
+        "counters": counters,
+        "other": counts.get(None, 0),
+        "total": sum(counts.values()),
+        "form": TallySaveForm(),
+    }
+    return render(request, "visitors/tally.html", context)
+
+
+@require_POST
+@staff_required
+def tally_tap(request, pk):
+    occurrence = _tally_occurrence_or_404(request, pk)
+    raw_topic, step = request.POST.get("topic", ""), -1 if request.POST.get("step") == "-1" else 1
+    topic = None
+    if raw_topic != "other":
+        topic = get_object_or_404(occurrence.slot.topics.all(), pk=raw_topic) if is_id(raw_topic) else None
+        if topic is None:
+            raise Http404("No such counter")
+    tap(occurrence, request.user, topic, step)
+    return redirect(f"{reverse('visitors:tally', args=[occurrence.pk])}#counter-{raw_topic}")
+
+
+@require_POST
+@staff_required
+def tally_save(request, pk):
+    occurrence = _tally_occurrence_or_404(request, pk)
+    form = TallySaveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a duration and an outcome, then save again."))
+        return redirect("visitors:tally", pk=occurrence.pk)
+    mode = MODE_FOR_FORMAT.get(occurrence.slot.format)
+    saved = save_tally(
+        occurrence, request.user, form.cleaned_data["duration"], form.cleaned_data["outcome"], mode
+    )
+    messages.success(request, _("%(count)s visits are saved.") % {"count": saved})
+    return redirect("visitors:my_day")
