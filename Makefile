@@ -25,7 +25,7 @@ run: export DEBUG ?= true
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@trap 'kill 0' EXIT; \
+	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py qcluster & \
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -14,6 +14,7 @@ and PostgreSQL: no database collation, accent or full-text rule is involved.
 
 import dataclasses
 import datetime
+import functools
 import unicodedata
 
 from django.utils import timezone
@@ -153,8 +154,15 @@ def phrase_score(query, phrase):
     return (sum(scores) / len(scores)) * (0.6 + 0.25 * matched / len(phrase.words))
 
 
+@functools.lru_cache(maxsize=4096)
+def _catalogue_words(text):
+    # The catalogue's names and search words change rarely: each is
+    # normalised once per process, not once per search.
+    return Words.of(text)
+
+
 def _phrases(texts, weight):
-    return [(Words.of(text), weight) for text in texts if text and text.strip()]
+    return [(_catalogue_words(text), weight) for text in texts if text and text.strip()]
 
 
 def _split_keywords(text):

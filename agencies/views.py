@@ -18,6 +18,7 @@ from agencies.forms import AccessibilityReportForm
 from agencies.help_search import NEXT_WINDOW, next_times_by_agency, normalise, search
 from agencies.models import Agency, AgencyLevel, EService, Municipality, Topic, TryItem, Venue
 from sessions.models import Format, Occurrence, wall_clock
+from sessions.page_cache import cache_public_page
 
 # How many coming sessions an agency's page lists per venue, and the "try"
 # page per venue.
@@ -30,6 +31,7 @@ def _by_display_name(objects):
 
 
 @require_GET
+@cache_public_page(minutes=5)
 def help_finder(request):
     # Queries, with a search that finds something: topics, agencies,
     # e-services, e-service topics, the topics each agency's series cover,
@@ -40,6 +42,7 @@ def help_finder(request):
 
 
 @require_GET
+@cache_public_page(minutes=5)
 def agency_list(request):
     # Queries: agencies with their municipality; their e-services; the next
     # time of each.
@@ -69,6 +72,7 @@ def _next_per_venue(occurrences):
 
 
 @require_GET
+@cache_public_page(minutes=5)
 def agency_detail(request, slug):
     # Queries: the agency with its municipality; its e-services; their
     # topics; the topics its series cover; its next times in each venue.
@@ -94,6 +98,7 @@ def agency_detail(request, slug):
 
 
 @require_GET
+@cache_public_page(minutes=5)
 def venue_detail(request, slug):
     # Queries: the venue with its municipality; the coming week's sessions
     # there with series and agency; their topics; the things to try there.
@@ -113,6 +118,7 @@ def venue_detail(request, slug):
 
 
 @require_GET
+@cache_public_page(minutes=5)
 def try_page(request):
     # Queries: the things to try with their venue and municipality; the next
     # "try new technology" times in each venue.

@@ -14,11 +14,11 @@ class ScheduleConfig(AppConfig):
         # sessions/schedule.py call schedule_changed() themselves.
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from agencies.models import Agency, EService, Municipality, Topic, Venue
+        from agencies.models import Agency, EService, Municipality, Topic, TryItem, Venue
         from sessions.models import Occurrence, StaffedSlot
         from sessions.page_cache import schedule_changed
 
-        for model in (Municipality, Venue, Agency, Topic, EService, StaffedSlot, Occurrence):
+        for model in (Municipality, Venue, Agency, Topic, EService, TryItem, StaffedSlot, Occurrence):
             post_save.connect(
                 schedule_changed, sender=model, dispatch_uid=f"schedule-changed-save-{model.__name__}"
             )

@@ -77,8 +77,8 @@ def build_calendar(occurrences, name):
     return calendar.to_ical()
 
 
-def feed_etag(fingerprint, query, language):
-    """An ETag from what changes the feed: the newest change, the number of
-    rows, the filters and the language."""
-    raw = f"{fingerprint}|{query}|{language}".encode()
+def feed_etag(version, query, language):
+    """An ETag from what changes the feed: the schedule version (replaced by
+    every change), the filters and the language."""
+    raw = f"{version}|{query}|{language}".encode()
     return hashlib.sha256(raw).hexdigest()[:32]

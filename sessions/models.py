@@ -15,6 +15,7 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agencies.models import Agency, Topic, Venue
 from eserviceverkstad.i18n import is_known_language, language_name, localized
@@ -206,17 +207,16 @@ class StaffedSlot(models.Model):
         weekday = Weekday(self.weekday).label
         if self.recurrence == Recurrence.MONTHLY:
             which = WeekOfMonth(self.week_of_month).label if self.week_of_month else "?"
-            return _("%(which)s %(weekday)s of every %(n)s. month %(clock)s") % {
-                "which": which,
-                "weekday": weekday,
-                "n": self.interval,
-                "clock": clock,
-            }
-        return _("%(weekday)s every %(n)s. week %(clock)s") % {
-            "weekday": weekday,
-            "n": self.interval,
-            "clock": clock,
-        }
+            text = ngettext(
+                "%(which)s %(weekday)s of every month, %(clock)s",
+                "%(which)s %(weekday)s of every %(n)s months, %(clock)s",
+                self.interval,
+            )
+            return text % {"which": which, "weekday": weekday, "n": self.interval, "clock": clock}
+        text = ngettext(
+            "%(weekday)s every week, %(clock)s", "%(weekday)s every %(n)s weeks, %(clock)s", self.interval
+        )
+        return text % {"weekday": weekday, "n": self.interval, "clock": clock}
 
     def clean(self):
         if self.recurrence == Recurrence.ONCE and self.first_date:

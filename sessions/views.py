@@ -4,7 +4,7 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
@@ -21,7 +21,7 @@ from eserviceverkstad.i18n import format_day
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
 from sessions.models import Occurrence, wall_clock
-from sessions.page_cache import cache_public_page
+from sessions.page_cache import cache_public_page, schedule_version
 from sessions.poster import poster_pages
 from sessions.weeks import IsoWeek
 
@@ -48,6 +48,7 @@ def _next_per_venue(now):
 
 
 @require_GET
+@cache_public_page(minutes=1)
 def home(request):
     # Queries: venues with municipality; occurrences happening now; the next
     # sessions per venue.
@@ -127,23 +128,13 @@ def agency_colours(request):
     return HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
 
 
-def _feed_validators(occurrences, request):
-    stats = occurrences.aggregate(
-        count=Count("pk"), changed=Max("updated_at"), series_changed=Max("slot__updated_at")
-    )
-    changes = [moment for moment in (stats["changed"], stats["series_changed"]) if moment]
-    newest = max(changes) if changes else None
-    last_modified = int(newest.timestamp()) if newest else None
-    # Microseconds in the ETag: two edits within one second still differ.
-    fingerprint = f"{stats['count']}|{newest.isoformat() if newest else ''}"
-    return quote_etag(feed_etag(fingerprint, request.GET.urlencode(), get_language())), last_modified
-
-
 @require_GET
+@cache_public_page
 def calendar_feed(request):
-    # Queries: the filter's choices and chosen values, one aggregate for the
-    # ETag, and (unless the client's copy is current) the occurrences with
-    # their series, agency and venue, and their topics.
+    # Queries: the schedule version (cache key and ETag); when not cached,
+    # the filter's choices and chosen values, and (unless the client's copy
+    # is current) the occurrences with series, agency and venue, and their
+    # topics. Calendar clients poll: most requests end at the version.
     form = ScheduleFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest(
@@ -151,21 +142,23 @@ def calendar_feed(request):
             content_type="text/plain; charset=utf-8",
         )
     occurrences = form.apply(Occurrence.objects.between(*feed_window()))
-    etag, last_modified = _feed_validators(occurrences, request)
+    version = schedule_version(request)
+    etag = quote_etag(feed_etag(version, request.GET.urlencode(), get_language()))
+    last_modified = version // 1_000_000_000
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         return not_modified
     body = build_calendar(occurrences.for_schedule(), _("E-service workshop"))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
-    if last_modified:
-        response["Last-Modified"] = http_date(last_modified)
+    response["Last-Modified"] = http_date(last_modified)
     response["Content-Disposition"] = 'inline; filename="eserviceverkstad.ics"'
     response["Cache-Control"] = "public, max-age=900"
     return response
 
 
 @require_GET
+@cache_public_page
 def poster(request, week=None):
     # Queries: the venues with their municipality; the week's sessions with
     # series, agency and venue. (?venue=<slug> prints one venue.)
@@ -174,7 +167,7 @@ def poster(request, week=None):
     if "venue" in request.GET:
         venues = venues.filter(slug=request.GET["venue"])
     venues = list(venues)
-    if not venues:
+    if not venues and "venue" in request.GET:
         raise Http404("No such venue")
     occurrences = (
         Occurrence.objects.in_week(week.year, week.week)

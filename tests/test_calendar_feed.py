@@ -4,6 +4,7 @@ clients, cheap to poll."""
 import datetime
 
 import pytest
+from django.core.cache import caches
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -101,12 +102,23 @@ def test_unknown_filter_in_the_feed_is_a_plain_400(client, two_series):
 
 
 def test_feed_queries_are_pinned_and_a_current_copy_costs_less(client, two_series, django_assert_num_queries):
-    # Queries: the filter's municipalities, venues, agencies, topics and
-    # languages; the chosen agency; one aggregate for the ETag; the
-    # occurrences with series, agency and venue; their topics.
+    # Queries: the schedule version (page cache key and ETag); the filter's
+    # municipalities, venues, agencies, topics and languages; the chosen
+    # agency; the occurrences with series, agency and venue; their topics.
+    caches["pages"].clear()
     with django_assert_num_queries(9):
         first = client.get("/schedule.ics?agency=barnomsorg")
-    # A client whose copy is current gets 304 without the occurrences.
-    with django_assert_num_queries(7):
+    # A calendar client polling again: the version only, then 304 from the
+    # page cache, or the cached body for a client without a copy.
+    with django_assert_num_queries(1):
         again = client.get("/schedule.ics?agency=barnomsorg", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
+    with django_assert_num_queries(1):
+        cached = client.get("/schedule.ics?agency=barnomsorg")
+    assert cached.content == first.content and cached["ETag"] == first["ETag"]
+    # Uncached, a current copy still gets 304 without reading occurrences.
+    caches["pages"].clear()
+    with django_assert_num_queries(7):
+        assert (
+            client.get("/schedule.ics?agency=barnomsorg", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+        )

@@ -43,7 +43,8 @@ def test_poster_has_one_page_per_venue_with_its_week_and_a_qr_code(
     week = next_week()
     # Queries: the venues with their municipality; the week's sessions with
     # series, agency and venue.
-    with django_assert_num_queries(2):
+    # Plus one: the schedule version, the page cache's key.
+    with django_assert_num_queries(3):
         response = client.get(f"/schedule/{week}/print/")
     page = response.content.decode()
     assert response.status_code == 200
@@ -106,6 +107,27 @@ def test_a_busy_week_gets_the_dense_layout(client):
         factories.slot(factories.agency(f"Myndighet {n}"), venue, weekday=n % 5, first_date=monday)
     page = client.get(f"/schedule/{next_week()}/print/").content.decode()
     assert 'class="poster-page poster-dense"' in page
+
+
+def test_a_week_too_busy_for_one_page_says_how_many_more_there_are(client):
+    venue = factories.venue(slug="busy")
+    monday = next_week().monday
+    for n in range(120):
+        factories.slot(
+            factories.agency(f"Myndighet {n}"),
+            venue,
+            weekday=n % 7,
+            start_time=datetime.time(8 + n // 7 % 14),
+            end_time=datetime.time(9 + n // 7 % 14),
+            first_date=monday,
+            last_date=monday + datetime.timedelta(days=6),
+        )
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/schedule/{next_week()}/print/").content.decode()
+    shown = page.count('class="poster-entry')
+    assert 'class="poster-page poster-densest"' in page
+    assert 0 < shown < 120
+    assert f"{120 - shown} more sessions this week: scan the code to see them." in page
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,7 @@ def cast():
     today = timezone.localdate()
     slot = factories.slot(childcare, library, weekday=today.weekday(), first_date=today)
     visit.occurrence_today = slot.occurrences.get(date=today)
+    visit.places = {"agency": childcare.slug, "venue": library.slug}
     return users, visit
 
 
@@ -115,9 +116,9 @@ def url_for(name, visit):
         "visitors:tally_save": {"pk": visit.occurrence_today.pk},
         "schedule:week": {"week": "2026-W48"},
         "schedule:poster": {"week": "2026-W48"},
-        "schedule:screen": {"venue": visit.venue.slug},
-        "agencies:detail": {"slug": visit.agency.slug},
-        "agencies:venue": {"slug": visit.venue.slug},
+        "schedule:screen": {"venue": visit.places["venue"]},
+        "agencies:detail": {"slug": visit.places["agency"]},
+        "agencies:venue": {"slug": visit.places["venue"]},
         "visitors:visit_edit": {"pk": visit.pk},
         "visitors:visit_delete": {"pk": visit.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},

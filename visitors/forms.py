@@ -10,6 +10,7 @@ import uuid
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic, Venue
@@ -20,6 +21,8 @@ from sessions.models import OFFERED_LANGUAGES, Format, Occurrence
 from visitors.models import EDIT_WINDOW, MAX_DURATION_MINUTES, Mode, Outcome, Visit
 
 QUICK_DURATIONS = [5, 10, 15, 30, 45, 60]
+# Lazy, so each request shows them in its own language.
+DURATION_CHOICES = [(str(m), format_lazy("{} {}", m, _("min"))) for m in QUICK_DURATIONS]
 OTHER = "other"
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
@@ -202,7 +205,7 @@ class TallySaveForm(forms.Form):
 
     duration = forms.TypedChoiceField(
         label=_("How long each visit took, about"),
-        choices=[(str(m), _("%(minutes)s min") % {"minutes": m}) for m in QUICK_DURATIONS],
+        choices=DURATION_CHOICES,
         coerce=int,
         initial="10",
         widget=forms.RadioSelect,

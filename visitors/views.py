@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.permissions import agencies_for, coordinated_municipalities, is_staff_member
@@ -212,5 +213,8 @@ def tally_save(request, pk):
     saved = save_tally(
         occurrence, request.user, form.cleaned_data["duration"], form.cleaned_data["outcome"], mode
     )
-    messages.success(request, _("%(count)s visits are saved.") % {"count": saved})
+    messages.success(
+        request,
+        ngettext("%(count)s visit is saved.", "%(count)s visits are saved.", saved) % {"count": saved},
+    )
     return redirect("visitors:my_day")

@@ -2,6 +2,7 @@
 the lobby screen in a real browser (axe-core, no CSP errors, the reload
 script loaded from our own host)."""
 
+import datetime
 import re
 
 import pytest
@@ -9,7 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from agencies.models import Venue
+from sessions.poster import LAYOUTS
 from sessions.weeks import IsoWeek
+from tests import factories
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +90,68 @@ def test_lobby_screen_is_accessible_and_loads_its_script(demo_data, new_page, li
     # The no-JavaScript fallback stays inert text while scripts run, so it
     # neither reloads the page nor trips axe's meta-refresh rule.
     assert page.evaluate("() => document.querySelectorAll('meta[http-equiv=refresh]').length") == 0
+
+
+def busy_venue(sessions, long_names=True):
+    """A venue with ``sessions`` sessions next week, spread over the days,
+    with long agency names and titles (the worst case for one page) or short
+    ones."""
+    town = factories.municipality("Mjölby")
+    venue = factories.venue(town, name="Mjölby stadsbibliotek och medborgarkontor", slug="busy")
+    monday = IsoWeek.containing(timezone.localdate()).next().monday
+    name = LONG_NAME if long_names else "Bibliotek"
+    title = LONG_TITLE if long_names else ""
+    for n in range(sessions):
+        factories.slot(
+            factories.agency(f"{name} {n}", municipality=town),
+            venue,
+            weekday=n % 7,
+            start_time=datetime.time(8 + n // 7 % 14),
+            end_time=datetime.time(9 + n // 7 % 14),
+            first_date=monday,
+            last_date=monday + datetime.timedelta(days=6),
+            title=title,
+        )
+    return venue
+
+
+LONG_NAME = "Utbildningsförvaltningen – barnomsorg och skolval"
+LONG_TITLE = "Frågor om förskoleplats, kö och skolval till förskoleklass"
+
+
+def texts_of_busy_week(sessions, long_names):
+    """What busy_venue's week prints, day by day, as poster.entry_text would."""
+    days = [[] for _ in range(7)]
+    for n in range(sessions):
+        hour = 8 + n // 7 % 14
+        what = f"{LONG_NAME} {n} {LONG_TITLE}" if long_names else f"Bibliotek {n} Drop in"
+        days[n % 7].append(f"{hour:02d}:00–{hour + 1:02d}:00 {what}")
+    return [texts for texts in days if texts]
+
+
+def largest_week(layout, long_names):
+    """The most sessions of busy_venue's kind that ``layout`` is trusted with."""
+    sessions = 0
+    while layout.holds(texts_of_busy_week(sessions + 1, long_names)):
+        sessions += 1
+    return sessions
+
+
+# The edge of each layout (the largest week the server gives it), with long
+# and with short texts, and a week far beyond what three columns hold: each
+# must print on exactly one sheet.
+BUSY_WEEKS = sorted(
+    {(largest_week(layout, long_names), long_names) for layout in LAYOUTS for long_names in (True, False)}
+    | {(90, True), (150, False)}
+)
+
+
+@pytest.mark.parametrize(("sessions", "long_names"), BUSY_WEEKS)
+def test_a_busy_week_still_prints_on_one_page(transactional_db, new_page, live_server, sessions, long_names):
+    busy_venue(sessions, long_names)
+    week = IsoWeek.containing(timezone.localdate()).next()
+    page = new_page(base_url=live_server.url, language="sv")
+    _pdf, pages = printed_pages(page, f"/schedule/{week}/print/?venue=busy")
+    layout = page.locator(".poster-page").get_attribute("class")
+    shown = page.locator(".poster-entry").count()
+    assert pages == 1, f"{sessions} sessions ({layout}, {shown} shown) took {pages} pages"

@@ -17,8 +17,6 @@ PUBLIC_PATHS = [
     "/help/?q=f%C3%B6rskoleplats",
     "/help/?q=zzzz",
     "/agencies/",
-    "/agencies/skatteverket/",
-    "/venues/mjolby-bibliotek/",
     "/try/",
     "/accessibility/",
     "/privacy/",
