@@ -36,6 +36,11 @@ TRIVIAL = "/robots.txt"
 # filters: every stored occurrence, a month back and the year ahead.
 HELP_SEARCH = "/help/?q=f%C3%B6rskoleplats"
 CALENDAR_FEED = "/schedule.ics"
+# Pages are cached whole for anonymous visitors (sessions/page_cache.py);
+# an "uncached" row adds a new, ignored query parameter to every request,
+# so each one misses the cache and renders from the database: the cost of
+# the first visitor after a schedule change.
+UNCACHED = " (uncached)"
 
 
 def main():
@@ -93,8 +98,9 @@ def schedule_path():
 def measure_dataset(env, dataset, workdir):
     # The feed of a full year is measured on the demo data only: with 300
     # weekly series it holds some 17,000 events and takes seconds per request.
-    feed = [CALENDAR_FEED] if dataset == "demo" else []
-    paths = [schedule_path(), HELP_SEARCH, *feed, TRIVIAL]
+    feed = [CALENDAR_FEED, CALENDAR_FEED + UNCACHED] if dataset == "demo" else []
+    week = schedule_path()
+    paths = [week, week + UNCACHED, HELP_SEARCH, HELP_SEARCH + UNCACHED, *feed, TRIVIAL]
     progress(f"Measuring {', '.join(paths)} with the {dataset} data, {SECONDS:g} s each")
     with Gunicorn(env, workdir / "gunicorn.log") as server:
         rates = {path: measure(server.port, path) for path in paths}
@@ -193,9 +199,17 @@ def client(port, path, deadline, counts, lock):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     ok = bad = 0
     statuses = set()
+    uncached = path.endswith(UNCACHED)
+    path = path.removesuffix(UNCACHED)
+    separator = "&" if "?" in path else "?"
     try:
         while time.monotonic() < deadline:
-            connection.request("GET", path, headers={"Accept-Language": "sv"})
+            target = (
+                f"{path}{separator}bench={threading.get_ident()}-{ok + bad}-{time.monotonic_ns()}"
+                if uncached
+                else path
+            )
+            connection.request("GET", target, headers={"Accept-Language": "sv"})
             response = connection.getresponse()
             response.read()
             ok, bad = (ok + 1, bad) if response.status == 200 else (ok, bad + 1)
@@ -209,10 +223,10 @@ def client(port, path, deadline, counts, lock):
 
 
 def print_table(rows):
-    print(f"\n{'dataset':<12} {'path':<30} {'req/s':>9} {'ratio to trivial':>17}")
+    print(f"\n{'dataset':<12} {'path':<42} {'req/s':>9} {'ratio to trivial':>17}")
     for dataset, path, rate, ratio in rows:
         shown = f"{ratio:.3f}" if ratio is not None else ""
-        print(f"{dataset:<12} {path:<30} {rate:>9.1f} {shown:>17}")
+        print(f"{dataset:<12} {path:<42} {rate:>9.1f} {shown:>17}")
     print(
         f"\naim: {schedule_path()} ratio >= {AIM} ({WORKERS} gunicorn workers, {CONCURRENCY} clients, "
         f"{SECONDS:g} s each, {os.cpu_count()} CPUs shared by server and clients)"

@@ -8,17 +8,18 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from eserviceverkstad.i18n import language_name, localized
-from sessions.models import STOCKHOLM, OccurrenceStatus
+from sessions.models import STOCKHOLM, OccurrenceStatus, StaffedSlot
 
 # The feed shows a month back (so a subscriber's calendar keeps recent
-# history) and everything stored ahead.
+# history) and a year ahead.
 FEED_PAST = datetime.timedelta(days=31)
+FEED_AHEAD = datetime.timedelta(days=366)
 UID_DOMAIN = "eserviceverkstad"
 
 
 def feed_window(now=None):
     now = now or timezone.now()
-    return now - FEED_PAST, now + datetime.timedelta(days=800)
+    return now - FEED_PAST, now + FEED_AHEAD
 
 
 def occurrence_uid(occurrence):
@@ -27,26 +28,27 @@ def occurrence_uid(occurrence):
     return f"{occurrence.slot_id}-{occurrence.date:%Y%m%d}@{UID_DOMAIN}"
 
 
-def _description(occurrence):
-    slot = occurrence.slot
+def _slot_texts(slot, topics):
+    """Summary and description lines of a series: the same for each of its
+    occurrences, so worked out once per series."""
+    summary = localized(slot.agency, "name")
+    if slot.display_title:
+        summary = f"{summary}: {slot.display_title}"
     lines = [slot.get_format_display()]
-    topics = ", ".join(topic.display_name for topic in slot.topics.all())
     if topics:
-        lines.append(_("Help with: %(topics)s") % {"topics": topics})
+        lines.append(_("Help with: %(topics)s") % {"topics": ", ".join(t.display_name for t in topics)})
     languages = ", ".join(language_name(code) for code in slot.language_codes)
     lines.append(_("Languages: %(languages)s") % {"languages": languages})
     if slot.display_note:
         lines.append(slot.display_note)
+    return summary, lines
+
+
+def _event(occurrence, stamp, texts):
+    venue = occurrence.slot.venue
+    summary, lines = texts
     if occurrence.is_cancelled:
-        lines.insert(0, _("Cancelled: %(reason)s") % {"reason": occurrence.display_cancellation_reason})
-    return "\n".join(lines)
-
-
-def _event(occurrence, stamp):
-    slot, venue = occurrence.slot, occurrence.slot.venue
-    summary = localized(slot.agency, "name")
-    if slot.display_title:
-        summary = f"{summary}: {slot.display_title}"
+        lines = [_("Cancelled: %(reason)s") % {"reason": occurrence.display_cancellation_reason}, *lines]
     event = Event()
     event.add("uid", occurrence_uid(occurrence))
     event.add("dtstamp", stamp)
@@ -56,14 +58,28 @@ def _event(occurrence, stamp):
     event.add(
         "location", ", ".join(part for part in (venue.name, occurrence.display_room, venue.address) if part)
     )
-    event.add("description", _description(occurrence))
+    event.add("description", "\n".join(lines))
     event.add("sequence", occurrence.sequence)
     event.add("last-modified", occurrence.updated_at)
     event.add("status", "CANCELLED" if occurrence.status == OccurrenceStatus.CANCELLED else "CONFIRMED")
     return event
 
 
+def _topics_by_slot(slot_ids):
+    # One query for every series' topics. A prefetch would attach them to
+    # each occurrence's own copy of its series, a thousand times over.
+    through = StaffedSlot.topics.through
+    topics = {}
+    for link in through.objects.filter(staffedslot_id__in=slot_ids).select_related("topic"):
+        topics.setdefault(link.staffedslot_id, []).append(link.topic)
+    return topics
+
+
 def build_calendar(occurrences, name):
+    """``occurrences``: a queryset; read with series, agency and venue in
+    one query, and the series' topics in one more."""
+    occurrences = list(occurrences.select_related("slot__agency", "slot__venue").order_by("starts_at"))
+    topics = _topics_by_slot({occurrence.slot_id for occurrence in occurrences})
     calendar = Calendar()
     calendar.add("prodid", "-//E-serviceverkstad//schedule//SV")
     calendar.add("version", "2.0")
@@ -71,8 +87,11 @@ def build_calendar(occurrences, name):
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Europe/Stockholm")
     stamp = timezone.now()
+    texts = {}
     for occurrence in occurrences:
-        calendar.add_component(_event(occurrence, stamp))
+        if occurrence.slot_id not in texts:
+            texts[occurrence.slot_id] = _slot_texts(occurrence.slot, topics.get(occurrence.slot_id, []))
+        calendar.add_component(_event(occurrence, stamp, texts[occurrence.slot_id]))
     calendar.add_missing_timezones()
     return calendar.to_ical()
 

@@ -148,7 +148,7 @@ def calendar_feed(request):
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         return not_modified
-    body = build_calendar(occurrences.for_schedule(), _("E-service workshop"))
+    body = build_calendar(occurrences, _("E-service workshop"))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
