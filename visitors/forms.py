@@ -8,6 +8,7 @@ import datetime
 import uuid
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -216,3 +217,13 @@ class TallySaveForm(forms.Form):
         initial=Outcome.SOLVED,
         widget=forms.RadioSelect,
     )
+
+
+class StaffLoginForm(AuthenticationForm):
+    """Django's login form without autofocus: on a shared tablet the first
+    Tab must reach "skip to content" like on every other page, and a screen
+    reader should start at the top."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.pop("autofocus", None)
