@@ -29,6 +29,8 @@ PREVIEW_COUNT = 8
 # The inline shows what a coordinator plans for: the coming months, plus
 # every later occurrence already changed by hand.
 INLINE_WEEKS = 16
+# The fields a coordinator may change on one occurrence; a change to any of
+# them makes it an exception and grows its iCal SEQUENCE.
 CHANGES_SEQUENCE = ("starts_at", "ends_at", "room", "status", "cancellation_reason", "cancellation_reason_en")
 
 
@@ -116,16 +118,7 @@ class OccurrenceForm(forms.ModelForm):
 class OccurrenceInline(admin.TabularInline):
     model = Occurrence
     form = OccurrenceForm
-    fields = (
-        "date",
-        "starts_at",
-        "ends_at",
-        "room",
-        "status",
-        "cancellation_reason",
-        "cancellation_reason_en",
-        "is_exception",
-    )
+    fields = ("date", *CHANGES_SEQUENCE, "is_exception")
     readonly_fields = ("date", "is_exception")
     extra = 0
     can_delete = False
@@ -260,17 +253,7 @@ class OccurrenceAdmin(ScopedAdmin):
     date_hierarchy = "starts_at"
     ordering = ("starts_at",)
     search_fields = ("slot__agency__name", "slot__venue__name", "slot__title", "room", "cancellation_reason")
-    fields = (
-        "slot",
-        "date",
-        "starts_at",
-        "ends_at",
-        "room",
-        "status",
-        "cancellation_reason",
-        "cancellation_reason_en",
-        "is_exception",
-    )
+    fields = ("slot", "date", *CHANGES_SEQUENCE, "is_exception")
     readonly_fields = ("slot", "date", "is_exception")
     actions = ("cancel_selected",)
 
