@@ -227,7 +227,18 @@ class StaffedSlot(models.Model):
         elif self.week_of_month is None:
             raise ValidationError({"week_of_month": _("Choose which weekday of the month, e.g. the second.")})
         self.languages = ",".join(split_languages(self.languages))
+        self._refuse_summer_time_gap()
         self._refuse_overlap()
+
+    def _refuse_summer_time_gap(self):
+        # 02:00-03:00 does not exist on the last Sunday of March in Sweden.
+        gap = (datetime.time(2), datetime.time(3))
+        for name in ("start_time", "end_time"):
+            clock = getattr(self, name)
+            if clock and gap[0] <= clock < gap[1]:
+                raise ValidationError(
+                    {name: _("Times between 02:00 and 03:00 do not exist on the night summer time begins.")}
+                )
 
     def _refuse_overlap(self):
         if not (self.agency_id and self.venue_id and self.first_date and self.start_time and self.end_time):

@@ -26,7 +26,7 @@ from django.utils.translation import get_language
 VERSION_KEY = "schedule-version"
 # A safety net only: pages are replaced as soon as the version changes.
 PAGE_SECONDS = 600
-KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Content-Disposition", "Cache-Control")
+KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Content-Disposition", "Cache-Control", "Vary")
 
 
 def schedule_version(request=None):
@@ -58,7 +58,14 @@ def _key(view, request, minutes):
     # Pages that show "next times" go stale with the clock, not only with
     # the schedule: their key changes every ``minutes``.
     clock = f"{moment:%Y-%m-%d}" if minutes is None else f"{moment:%Y-%m-%d %H}:{moment.minute // minutes}"
-    parts = [view.__name__, str(schedule_version(request)), get_language(), clock, request.get_full_path()]
+    # Host and scheme too: the poster's QR code holds the page's own address.
+    parts = [
+        view.__name__,
+        str(schedule_version(request)),
+        get_language(),
+        clock,
+        request.build_absolute_uri(),
+    ]
     return "page:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 

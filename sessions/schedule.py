@@ -15,12 +15,16 @@ Rules it keeps:
 """
 
 import dataclasses
+import datetime
+import logging
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from sessions.models import Occurrence, OccurrenceStatus, StaffedSlot, horizon_end
+from sessions.models import Occurrence, OccurrenceStatus, StaffedSlot, horizon_end, wall_clock
 from sessions.page_cache import schedule_changed
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -67,17 +71,32 @@ def _plan(slot, existing, wanted):
     return to_create, to_move, gone
 
 
-def sync_occurrences(slot, today=None):
-    today = today or timezone.localdate()
-    wanted = {
-        day: slot.times_on(day) for day in slot.dates_between(max(today, slot.first_date), horizon_end(today))
-    }
+def _wanted(slot, today, now):
+    """Dates from today to the horizon with their times, leaving out
+    sessions that have already ended (they are history) and wall-clock
+    times that do not exist on that date (the spring-forward hour)."""
+    wanted = {}
+    for day in slot.dates_between(max(today, slot.first_date), horizon_end(today)):
+        starts_at, ends_at = slot.times_on(day)
+        if ends_at > now and ends_at > starts_at:
+            wanted[day] = (starts_at, ends_at)
+    return wanted
+
+
+def sync_occurrences(slot, today=None, now=None):
+    """``today``/``now`` default to the real ones; tests pass a day, which
+    then counts from its midnight."""
+    if now is None:
+        now = wall_clock(today, datetime.time()) if today else timezone.now()
+    today = today or timezone.localdate(now)
+    wanted = _wanted(slot, today, now)
     result = SyncResult()
     with transaction.atomic():
         # Serialises concurrent syncs of one series (an admin save racing the
         # nightly task); the unique (slot, date) constraint is the backstop.
         StaffedSlot.objects.select_for_update().filter(pk=slot.pk).first()
-        existing = {o.date: o for o in slot.occurrences.filter(date__gte=today)}
+        # Sessions that have ended are history, even today's.
+        existing = {o.date: o for o in slot.occurrences.filter(date__gte=today, ends_at__gt=now)}
         to_create, to_move, gone = _plan(slot, existing, wanted)
         Occurrence.objects.bulk_create(to_create, ignore_conflicts=True)
         Occurrence.objects.bulk_update(to_move, ["starts_at", "ends_at", "sequence", "updated_at"])
@@ -93,11 +112,15 @@ def sync_occurrences(slot, today=None):
 
 
 def extend_horizon():
-    """Daily task: store occurrences up to the horizon for every running series."""
+    """Daily task: store occurrences up to the horizon for every running
+    series. One series that fails is logged and does not stop the others."""
     today = timezone.localdate()
     created = 0
     for slot in StaffedSlot.objects.running_on_or_after(today).iterator():
-        created += sync_occurrences(slot, today=today).created
+        try:
+            created += sync_occurrences(slot).created
+        except DatabaseError:
+            logger.exception("Could not extend series %s", slot.pk)
     return created
 
 

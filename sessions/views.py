@@ -2,6 +2,7 @@
 ``sessions.weeks`` and the filter form."""
 
 import datetime
+import re
 
 from django.conf import settings
 from django.db.models import F, Window
@@ -9,7 +10,7 @@ from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from sessions.page_cache import cache_public_page, schedule_version
 from sessions.poster import poster_pages
 from sessions.weeks import IsoWeek
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 # How many coming sessions the home page lists per venue.
 NEXT_PER_VENUE = 3
 # "Next" looks this far ahead; further is not "next" for a resident.
@@ -154,6 +156,8 @@ def calendar_feed(request):
     response["Last-Modified"] = http_date(last_modified)
     response["Content-Disposition"] = 'inline; filename="eserviceverkstad.ics"'
     response["Cache-Control"] = "public, max-age=900"
+    # The language may come from the cookie as well as Accept-Language.
+    patch_vary_headers(response, ["Cookie"])
     return response
 
 
@@ -165,7 +169,11 @@ def poster(request, week=None):
     week = _week_or_404(week)
     venues = Venue.objects.select_related("municipality")
     if "venue" in request.GET:
-        venues = venues.filter(slug=request.GET["venue"])
+        slug = request.GET["venue"]
+        # Only a slug reaches the database (a NUL byte is a DataError there).
+        if not SLUG.fullmatch(slug):
+            raise Http404("No such venue")
+        venues = venues.filter(slug=slug)
     venues = list(venues)
     if not venues and "venue" in request.GET:
         raise Http404("No such venue")

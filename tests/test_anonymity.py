@@ -27,6 +27,16 @@ def with_check_digit(nine):
         "0701234567",
         "+46 70 123 45 67",
         "ring 013-12 34 56",
+        "811228\u20139874",  # en dash, as a phone keyboard or a copied text gives
+        "811228\u20119874",  # non-breaking hyphen
+        "811228 - 9874",
+        "811228.9874",
+        "070.123.45.67",
+        "070/123 45 67",
+        "070 \u2013 123 45 67",
+        "anna(at)example.se",
+        "anna [at] example.se",
+        "anna @ example.se",
     ],
 )
 def test_identifying_details_are_refused(text):

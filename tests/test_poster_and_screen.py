@@ -157,7 +157,7 @@ def today_at_mjolby():
     library = factories.agency("Biblioteket", slug="bibliotek", kind=AgencyKind.LIBRARY)
     tax = factories.agency("Skatteverket", slug="skatteverket", kind=AgencyKind.TAX_AGENCY)
     now = timezone.localtime()
-    if not datetime.time(0, 31) < now.time() < datetime.time(23, 50):
+    if not datetime.time(0, 31) < now.time() < datetime.time(22, 50):
         pytest.skip("the sessions around now would cross midnight")
     today = now.date()
     slots = []
@@ -174,8 +174,10 @@ def today_at_mjolby():
             recurrence="once",
             first_date=today,
             weekday=today.weekday(),
-            start_time=datetime.time(0, n * 10),
-            end_time=datetime.time(0, n * 10 + 5),
+            # Late today: a session that has already ended today is history
+            # and would not be stored for a series made now.
+            start_time=datetime.time(23, n * 10),
+            end_time=datetime.time(23, n * 10 + 5),
             title=title,
             title_en=title_en,
             format=Format.TRY if title == "Testa ny teknik" else Format.DROP_IN,
@@ -259,3 +261,16 @@ def test_screen_when_nothing_more_today_names_the_next_time(client):
 def test_unknown_screen_is_a_404_page(client):
     response = client.get("/screen/no-such-venue/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("venue", ["%00", "a%00b", "x" * 200, "../etc"])
+def test_a_poster_for_a_venue_that_cannot_exist_is_a_404(client, venue):
+    assert client.get(f"/schedule/print/?venue={venue}").status_code == 404
+
+
+def test_the_poster_is_cached_per_host_because_its_qr_code_holds_the_address(client, db):
+    factories.venue()
+    first = client.get("/schedule/print/", HTTP_HOST="localhost")
+    second = client.get("/schedule/print/", HTTP_HOST="127.0.0.1")
+    assert first.status_code == second.status_code == 200
+    assert first.content != second.content

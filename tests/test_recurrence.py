@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, models
 
 from sessions.models import Occurrence, OccurrenceStatus, Recurrence, StaffedSlot
 from sessions.schedule import sync_occurrences
@@ -237,3 +237,37 @@ def test_unknown_language_codes_are_refused():
     with pytest.raises(ValidationError) as error:
         slot.full_clean()
     assert "languages" in error.value.message_dict
+
+
+def test_a_session_that_has_ended_today_is_history_and_keeps_its_time():
+    today = D(2026, 12, 3)
+    slot = factories.slot()
+    sync_occurrences(slot, today=today)
+    this_afternoon = slot.occurrences.get(date=today)
+    half_past_three = this_afternoon.ends_at + datetime.timedelta(minutes=30)
+    slot.start_time, slot.end_time = datetime.time(16), datetime.time(17)
+    models.Model.save(slot)  # the series' own save would sync with the real clock
+    sync_occurrences(slot, now=half_past_three)
+    this_afternoon.refresh_from_db()
+    assert this_afternoon.local_start.time() == datetime.time(14)
+    assert slot.occurrences.get(date=D(2026, 12, 10)).local_start.time() == datetime.time(16)
+
+
+@pytest.mark.parametrize("clock", [datetime.time(2), datetime.time(2, 30)])
+def test_times_in_the_summer_time_gap_are_refused(clock):
+    slot = series(start_time=clock, end_time=datetime.time(4), languages="sv", weekday=6)
+    slot.agency, slot.venue = factories.agency(), factories.venue()
+    with pytest.raises(ValidationError) as error:
+        slot.full_clean()
+    assert "start_time" in error.value.message_dict
+
+
+def test_a_gap_date_saved_around_validation_is_skipped_not_a_crash():
+    last_sunday_of_march = series(
+        recurrence=Recurrence.MONTHLY, week_of_month=-1, weekday=6, start_time=datetime.time(2, 30),
+        end_time=datetime.time(3), languages="sv", agency=factories.agency(), venue=factories.venue(),
+    )  # fmt: skip
+    last_sunday_of_march.save()  # no full_clean: data from before the rule
+    sync_occurrences(last_sunday_of_march, today=D(2027, 1, 1))
+    dates = set(last_sunday_of_march.occurrences.values_list("date", flat=True))
+    assert D(2027, 2, 28) in dates and D(2027, 3, 28) not in dates

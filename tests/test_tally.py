@@ -83,3 +83,14 @@ def test_a_bad_save_form_saves_nothing(client, busy_hour):
     client.post(f"/staff/tally/{occurrence.pk}/save/", {"duration": "0", "outcome": "solved"})
     assert not Visit.objects.exists()
     assert TallyCount.objects.get().count == 1
+
+
+def test_a_tally_saved_before_the_hour_begins_never_starts_in_the_future(client, busy_hour):
+    occurrence, staff, bankid, _tax = busy_hour
+    later = timezone.now() + datetime.timedelta(hours=2)
+    occurrence.starts_at, occurrence.ends_at = later, later + datetime.timedelta(hours=1)
+    occurrence.save()
+    client.force_login(staff)
+    client.post(f"/staff/tally/{occurrence.pk}/tap/", {"topic": bankid.pk})
+    client.post(f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved"})
+    assert Visit.objects.get().started_at <= timezone.now()

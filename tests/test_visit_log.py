@@ -325,3 +325,36 @@ def test_log_pages_make_a_fixed_number_of_queries(client, sofia, world, django_a
     # occurrence.
     with django_assert_num_queries(10):
         client.get(f"/staff/visits/new/?occurrence={world['occurrence'].pk}")
+
+
+def test_a_coordinator_corrects_a_log_older_than_fourteen_days(client, sofia, lena, world):
+    visit = _logged_visit(client, sofia, world)
+    month_ago = timezone.now() - datetime.timedelta(days=30)
+    occurrence = world["occurrence"]
+    Visit.objects.filter(pk=visit.pk).update(started_at=month_ago)
+    client.force_login(lena)
+    data = visit_data(world, duration="45", submission_key="")
+    data["started_at"] = timezone.localtime(month_ago).strftime("%Y-%m-%dT%H:%M")
+    data["occurrence"] = occurrence.pk
+    response = client.post(f"/staff/visits/{visit.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    visit.refresh_from_db()
+    assert visit.duration_minutes == 45
+
+
+def test_staff_cannot_log_a_visit_at_another_municipalitys_venue(client, sofia, world):
+    kalmar_library = world["kalmar_occurrence"].slot.venue
+    response = log(client, sofia, world, occurrence="", agency=world["childcare"].pk, venue=kalmar_library.pk)
+    assert "venue" in response.context["form"].errors
+    assert Visit.objects.count() == 0
+
+
+def test_the_audit_trail_never_keeps_the_notes_text(client, sofia, world):
+    visit = _logged_visit(client, sofia, world)
+    client.force_login(sofia)
+    client.post(f"/staff/visits/{visit.pk}/edit/", visit_data(world, note="Anna Svensson ville ha hjälp"))
+    client.post(f"/staff/visits/{visit.pk}/edit/", visit_data(world, note=""))
+    client.post(f"/staff/visits/{visit.pk}/delete/")
+    stored = str(list(VisitChange.objects.values_list("changes", flat=True)))
+    assert "Anna" not in stored
+    assert VisitChange.objects.filter(action=VisitChange.Action.CHANGED).count() == 2

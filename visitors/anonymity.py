@@ -9,13 +9,21 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-# 6 or 8 digits of birth date, optional separator, 4 digits; not part of a
-# longer number.
-IDENTITY_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?(\d{6})[-+ ]?(\d{4})(?!\d)")
+# Every dash people type or paste (hyphen, non-breaking hyphen, en and em
+# dash, minus sign) counts as "-"; "(at)" and "[at]" count as "@".
+DASHES = re.compile("[\u2010-\u2015\u2212\ufe63\uff0d]")
+AT_WORD = re.compile(r"\s*[(\[]\s*at\s*[)\]]\s*|\s+@\s+", re.IGNORECASE)
+# 6 or 8 digits of birth date, an optional separator (with spaces around
+# it), 4 digits; not part of a longer number.
+IDENTITY_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?(\d{6})\s*[-+.]?\s*(\d{4})(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Swedish and international phone numbers: +46 or 0 followed by at least
-# six more digits, with spaces or dashes anywhere between them.
-PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}|0)(?:[\s-]?\(?\d\)?){6,12}(?!\d)")
+# six more digits, with spaces, dashes, dots or slashes between them.
+PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}|0)(?:\s*[-./]?\s*\(?\d\)?){6,12}(?!\d)")
+
+
+def normalised(text):
+    return AT_WORD.sub("@", DASHES.sub("-", text))
 
 
 def luhn_valid(digits):
@@ -42,6 +50,7 @@ def validate_anonymous(text):
     """Refuse text that could identify the resident, saying what was found."""
     if not text:
         return
+    text = normalised(text)
     if contains_identity_number(text):
         raise ValidationError(
             _("Remove the personal identity number. Visit logs are anonymous."), code="identity_number"

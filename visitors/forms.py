@@ -9,7 +9,7 @@ import uuid
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +33,10 @@ MODE_FOR_FORMAT = {
     Format.LECTURE: Mode.LECTURE,
     Format.TRY: Mode.OTHER,
 }
+
+
+def _same_minute(first, second):
+    return abs(first - second) < datetime.timedelta(minutes=1) and first.minute == second.minute
 
 
 def occurrence_label(occurrence):
@@ -110,15 +114,26 @@ class VisitForm(forms.ModelForm):
 
     def _limit_choices(self):
         fields = self.fields
+        recent = Occurrence.objects.filter(slot__agency__in=self.allowed_agencies).between(
+            self.now - EDIT_WINDOW, self.now + datetime.timedelta(days=1)
+        )
+        # A correction keeps the visit's own occurrence, however old.
+        current = Q(pk=self.instance.occurrence_id) if self.instance.occurrence_id else Q(pk__in=[])
         fields["occurrence"].queryset = (
-            Occurrence.objects.filter(slot__agency__in=self.allowed_agencies)
-            .between(self.now - EDIT_WINDOW, self.now + datetime.timedelta(days=1))
+            Occurrence.objects.filter(Q(pk__in=recent.values("pk")) | current)
             .select_related("slot__agency", "slot__venue")
             .order_by("-starts_at")
         )
         fields["agency"].queryset = self.allowed_agencies
         fields["agency"].required = False
-        fields["venue"].queryset = Venue.objects.all()
+        # Venues in the user's agencies' municipalities; every venue when one
+        # of them is national; and, in a correction, the visit's own venue.
+        national = self.allowed_agencies.filter(municipality__isnull=True)
+        fields["venue"].queryset = Venue.objects.filter(
+            Q(municipality__in=self.allowed_agencies.values("municipality"))
+            | Q(Exists(national))
+            | Q(pk=self.instance.venue_id or None)
+        )
         fields["venue"].required = False
         fields["topics"].queryset = Topic.objects.all()
         fields["eservices"].queryset = EService.objects.filter(
@@ -151,6 +166,10 @@ class VisitForm(forms.ModelForm):
 
     def clean_started_at(self):
         started = self.cleaned_data["started_at"]
+        if self.instance.pk and _same_minute(started, self.instance.started_at):
+            # A correction of other fields keeps the start, however old
+            # (the form shows whole minutes, the stored value may have seconds).
+            return self.instance.started_at
         if started > self.now + CLOCK_SKEW:
             raise forms.ValidationError(_("The start cannot be in the future."))
         if started < self.now - EDIT_WINDOW:
@@ -195,10 +214,17 @@ class VisitForm(forms.ModelForm):
             return
         if "occurrence" in self.errors:
             return
-        if not cleaned.get("agency"):
+        agency, venue = cleaned.get("agency"), cleaned.get("venue")
+        if not agency:
             self.add_error("agency", _("Choose the agency, or a scheduled time."))
-        if not cleaned.get("venue"):
+        if not venue:
             self.add_error("venue", _("Choose the venue, or a scheduled time."))
+        elif agency and agency.municipality_id and venue.municipality_id != agency.municipality_id:
+            # A municipal office helps in its own municipality; national
+            # agencies may be anywhere.
+            self.add_error(
+                "venue", _("%(agency)s does not work at %(venue)s.") % {"agency": agency, "venue": venue}
+            )
 
 
 class TallySaveForm(forms.Form):

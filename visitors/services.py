@@ -87,8 +87,17 @@ def record_visit(form, user):
     return visit, True
 
 
+def _without_note_text(changes):
+    # The audit trail says that the note changed, never what it said: a note
+    # corrected because it named someone must not live on here.
+    if "note" in changes:
+        changes["note"] = ["…", "…"]
+    return changes
+
+
 def update_visit(form, user):
-    before = snapshot(Visit.objects.get(pk=form.instance.pk))
+    old = Visit.objects.select_related("venue").get(pk=form.instance.pk)
+    before = snapshot(old)
     with transaction.atomic():
         visit = form.save()
         after = snapshot(visit)
@@ -96,13 +105,17 @@ def update_visit(form, user):
             name: [before[name], after[name]] for name in AUDITED_FIELDS if before[name] != after[name]
         }
         if changes:
-            _audit(visit, user, VisitChange.Action.CHANGED, changes)
+            _audit(visit, user, VisitChange.Action.CHANGED, _without_note_text(changes))
+            if old.venue.municipality_id != visit.venue.municipality_id:
+                # The municipality the visit left sees the move in its log too.
+                _audit(old, user, VisitChange.Action.CHANGED, changes)
     return visit
 
 
 def delete_visit(visit, user):
     with transaction.atomic():
-        _audit(visit, user, VisitChange.Action.DELETED, snapshot(visit))
+        kept = {name: value for name, value in snapshot(visit).items() if name != "note"}
+        _audit(visit, user, VisitChange.Action.DELETED, kept)
         visit.delete()
 
 
@@ -152,12 +165,14 @@ def save_tally(occurrence, user, duration_minutes, outcome, mode):
             TallyCount.objects.select_for_update().filter(occurrence=occurrence, user=user, count__gt=0)
         )
         slot = occurrence.slot
+        # Saved early, before the hour has begun: never a start in the future.
+        started_at = min(occurrence.starts_at, timezone.now())
         made = []
         for counter in counters:
             for _ in range(counter.count):
                 made.append((Visit(
                     occurrence=occurrence, agency=slot.agency, venue=slot.venue, logged_by=user,
-                    started_at=occurrence.starts_at, duration_minutes=duration_minutes, mode=mode,
+                    started_at=started_at, duration_minutes=duration_minutes, mode=mode,
                     outcome=outcome, submission_key=uuid.uuid4(),
                 ), counter.topic_id))  # fmt: skip
         Visit.objects.bulk_create([visit for visit, _topic in made])
