@@ -77,7 +77,9 @@ def _wanted(slot, today, now):
     times that do not exist on that date (the spring-forward hour)."""
     wanted = {}
     for day in slot.dates_between(max(today, slot.first_date), horizon_end(today)):
-        starts_at, ends_at = slot.times_on(day)
+        # In UTC: Python compares two datetimes of the same zone by their
+        # wall-clock times, which hides the hour summer time skips.
+        starts_at, ends_at = (moment.astimezone(datetime.UTC) for moment in slot.times_on(day))
         if ends_at > now and ends_at > starts_at:
             wanted[day] = (starts_at, ends_at)
     return wanted
