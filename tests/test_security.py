@@ -105,3 +105,9 @@ def test_a_bad_number_names_the_variable():
     result = _run_django({"DEBUG": "true", "OCCURRENCE_HORIZON_DAYS": "a year"}, "check")
     assert result.returncode != 0
     assert "OCCURRENCE_HORIZON_DAYS must be a whole number" in result.stderr
+
+
+def test_migrations_can_be_checked_on_a_checkout_without_any_configuration():
+    result = _run_django({}, "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
