@@ -110,8 +110,7 @@ class OccurrenceForm(forms.ModelForm):
 
     def save(self, commit=True):
         if self.instance.pk and set(self.changed_data) & set(CHANGES_SEQUENCE):
-            self.instance.is_exception = True
-            self.instance.sequence += 1
+            self.instance.changed_by_hand()
         return super().save(commit)
 
 

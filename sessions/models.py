@@ -429,6 +429,13 @@ class Occurrence(models.Model):
     def is_cancelled(self):
         return self.status == OccurrenceStatus.CANCELLED
 
+    def changed_by_hand(self):
+        """Mark a coordinator's change: series edits now leave this
+        occurrence alone, and calendar clients see a higher SEQUENCE."""
+        self.is_exception = True
+        self.sequence += 1
+        self.updated_at = timezone.now()
+
     @property
     def display_cancellation_reason(self):
         return localized(self, "cancellation_reason")

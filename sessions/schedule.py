@@ -136,9 +136,7 @@ def cancel_occurrences(occurrences, reason, reason_en=""):
         if (occurrence.status, occurrence.cancellation_reason, occurrence.cancellation_reason_en) == wanted:
             continue
         occurrence.status, occurrence.cancellation_reason, occurrence.cancellation_reason_en = wanted
-        occurrence.is_exception = True
-        occurrence.sequence += 1
-        occurrence.updated_at = timezone.now()
+        occurrence.changed_by_hand()
         changed.append(occurrence)
     Occurrence.objects.bulk_update(
         changed,

@@ -5,8 +5,6 @@ import datetime
 import re
 
 from django.conf import settings
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
@@ -34,17 +32,16 @@ NEXT_WINDOW = datetime.timedelta(days=31)
 
 
 def _next_per_venue(now):
-    """Up to NEXT_PER_VENUE coming sessions per venue in one query, numbered
-    per venue by a window function."""
-    ranked = (
+    """Up to NEXT_PER_VENUE coming sessions per venue, in one query."""
+    upcoming = (
         Occurrence.objects.scheduled()
         .between(now, now + NEXT_WINDOW)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("slot__venue_id")], order_by=F("starts_at").asc()))
-        .filter(rank__lte=NEXT_PER_VENUE)
+        .first_per("slot__venue_id", NEXT_PER_VENUE)
         .select_related("slot__agency", "slot__venue__municipality")
+        .order_by("starts_at")
     )
     by_venue = {}
-    for occurrence in ranked:
+    for occurrence in upcoming:
         by_venue.setdefault(occurrence.slot.venue_id, []).append(occurrence)
     return by_venue
 

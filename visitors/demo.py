@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, AgencyKind, EService, Membership, Role
 from sessions.models import Format, Occurrence
-from visitors.models import AgeBand, Device, FirstVisit, Mode, Outcome, Visit, VisitChange
+from visitors.models import MODE_FOR_FORMAT, AgeBand, Device, FirstVisit, Outcome, Visit, VisitChange
 from visitors.services import creation_entries
 
 NAMESPACE = uuid.UUID("0b7b5d8e-5b1a-4a53-9a57-4f1f0c1d2e3f")
@@ -30,7 +30,6 @@ RATE_BY_KIND = {
     AgencyKind.EDUCATION: 1.5,
     AgencyKind.CHILDCARE: 1.0,
 }
-MODE_BY_FORMAT = {Format.DROP_IN: Mode.DROP_IN, Format.BOOKED: Mode.BOOKED, Format.TRY: Mode.OTHER}
 DURATIONS = [(5, 2), (10, 4), (15, 6), (30, 5), (45, 2), (60, 1)]
 LANGUAGES = [("sv", 70), ("en", 8), ("ar", 9), ("so", 4), ("ti", 3), ("fa", 3), ("pl", 3)]
 OUTCOMES = [
@@ -99,7 +98,7 @@ def _visit(rng, occurrence, number, logger, agencies):
         started_at=occurrence.starts_at + datetime.timedelta(minutes=rng.randint(0, latest_start)),
         duration_minutes=minutes,
         people=rng.randint(6, 20) if slot.format == Format.LECTURE else 1,
-        mode=MODE_BY_FORMAT.get(slot.format, Mode.LECTURE),
+        mode=MODE_FOR_FORMAT[slot.format],
         outcome=outcome,
         referred_to=rng.choice(others) if outcome == Outcome.REFERRED else None,
         language=pick(rng, LANGUAGES),

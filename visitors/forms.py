@@ -18,8 +18,8 @@ from agencies.models import Agency, EService, Topic, Venue
 from agencies.permissions import agencies_for
 from eserviceverkstad.fields import IdModelChoiceField, IdModelMultipleChoiceField
 from eserviceverkstad.i18n import language_name
-from sessions.models import OFFERED_LANGUAGES, Format, Occurrence
-from visitors.models import EDIT_WINDOW, MAX_DURATION_MINUTES, Mode, Outcome, Visit
+from sessions.models import OFFERED_LANGUAGES, Occurrence
+from visitors.models import EDIT_WINDOW, MAX_DURATION_MINUTES, MODE_FOR_FORMAT, Outcome, Visit
 
 QUICK_DURATIONS = [5, 10, 15, 30, 45, 60]
 # Lazy, so each request shows them in its own language.
@@ -27,12 +27,6 @@ DURATION_CHOICES = [(str(m), format_lazy("{} {}", m, _("min"))) for m in QUICK_D
 OTHER = "other"
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
-MODE_FOR_FORMAT = {
-    Format.DROP_IN: Mode.DROP_IN,
-    Format.BOOKED: Mode.BOOKED,
-    Format.LECTURE: Mode.LECTURE,
-    Format.TRY: Mode.OTHER,
-}
 
 
 def _same_minute(first, second):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic, Venue
-from sessions.models import Occurrence, validate_language_codes
+from sessions.models import Format, Occurrence, validate_language_codes
 from visitors.anonymity import validate_anonymous
 
 MAX_DURATION_MINUTES = 8 * 60
@@ -30,6 +30,15 @@ class Mode(models.TextChoices):
     LECTURE = "lecture", _("Lecture")
     PHONE = "phone", _("Phone")
     OTHER = "other", _("Other")
+
+
+# The kind of help a visit was, by default, from the kind of session.
+MODE_FOR_FORMAT = {
+    Format.DROP_IN: Mode.DROP_IN,
+    Format.BOOKED: Mode.BOOKED,
+    Format.LECTURE: Mode.LECTURE,
+    Format.TRY: Mode.OTHER,
+}
 
 
 class Outcome(models.TextChoices):

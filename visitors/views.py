@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from agencies.permissions import agencies_for, coordinated_municipalities, is_staff_member
 from eserviceverkstad.fields import is_id
 from sessions.models import Occurrence, wall_clock
-from visitors.forms import MODE_FOR_FORMAT, TallySaveForm, VisitForm
-from visitors.models import EDIT_WINDOW, TallyCount, VisitChange
+from visitors.forms import TallySaveForm, VisitForm
+from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, TallyCount, VisitChange
 from visitors.services import (
     EditRule,
     delete_visit,

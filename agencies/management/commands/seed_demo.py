@@ -38,6 +38,7 @@ from sessions.models import (
     Weekday,
 )
 from sessions.page_cache import schedule_changed
+from sessions.schedule import cancel_occurrences
 from visitors.demo import seed_visits
 from visitors.models import Visit
 
@@ -764,12 +765,7 @@ class Command(BaseCommand):
         )
         if occurrence is None:
             return
-        occurrence.status = OccurrenceStatus.CANCELLED
-        occurrence.cancellation_reason = CANCELLATION_REASON
-        occurrence.is_exception = True
-        occurrence.sequence += 1
-        occurrence.full_clean()
-        occurrence.save()
+        cancel_occurrences([occurrence], CANCELLATION_REASON)
 
     def load_users(self, groups):
         for demo in USERS:
