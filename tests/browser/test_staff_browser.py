@@ -28,9 +28,9 @@ def sofia(transactional_db):
     return user
 
 
-def log_in(page):
+def log_in(page, username="sofia"):
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("sofia")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("rätt-lösenord-123")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/staff/")
@@ -96,3 +96,29 @@ def test_the_log_form_works_with_the_keyboard_alone(sofia, new_page, live_server
     page.keyboard.press("Enter")
     page.wait_for_url("**/staff/")
     assert Visit.objects.get().duration_minutes == 10
+
+
+def test_tally_the_form_with_errors_and_the_change_log_pass_axe_core(sofia, new_page, live_server, axe):
+    page = new_page(base_url=live_server.url, language="en", width=360)
+    log_in(page)
+    occurrence_id = log_a_visit_link(page).get_attribute("href").rsplit("=", 1)[1]
+    page.goto(f"/staff/tally/{occurrence_id}/")
+    assert_accessible(page, axe, "tally mode")
+    page.get_by_role("button", name="+1 Preschool place").click()
+    page.wait_for_url("**/staff/tally/**")
+    assert "1 visit counted" in page.content()
+    assert_accessible(page, axe, "tally mode after a tap")
+    page.goto(f"/staff/visits/new/?occurrence={occurrence_id}")
+    page.get_by_role("button", name="Save", exact=True).click()  # no duration: the error state
+    page.wait_for_load_state()
+    assert "Nothing was saved" in page.content()
+    assert_accessible(page, axe, "the log form with errors")
+
+    lena = User.objects.create_user("lena", password="rätt-lösenord-123")
+    Membership.objects.create(
+        user=lena, role=Role.COORDINATOR, municipality=sofia.memberships.get().agency.municipality
+    )
+    coordinator = new_page(base_url=live_server.url, language="en", width=360)
+    log_in(coordinator, "lena")
+    coordinator.goto("/staff/changes/")
+    assert_accessible(coordinator, axe, "the change log")
