@@ -69,7 +69,7 @@ class VenueAdmin(ScopedAdmin):
     search_fields = ("name", "room", "address", "municipality__name")
     prepopulated_fields = {"slug": ("name",)}
     fieldsets = (
-        (None, {"fields": ("municipality", "name", "slug", "room", "address")}),
+        (None, {"fields": ("municipality", "name", "slug", "room", "address", "language")}),
         (_("In Swedish"), {"fields": ("opening_hours", "accessibility", "directions")}),
         (_("In English"), {"fields": ("opening_hours_en", "accessibility_en", "directions_en")}),
     )

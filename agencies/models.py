@@ -69,6 +69,13 @@ class Venue(models.Model):
     accessibility_en = models.TextField(_("accessibility information (English)"), blank=True)
     directions = models.TextField(_("how to get there"), blank=True)
     directions_en = models.TextField(_("how to get there (English)"), blank=True)
+    language = models.CharField(
+        _("language of the lobby screen"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="sv",
+        help_text=_("The screen in the lobby shows this language first."),
+    )
 
     class Meta:
         ordering = ["municipality__name", "name"]

@@ -195,8 +195,8 @@ def screen(request, venue):
     # Queries: the venue; today's sessions there with series and agency; the
     # next session after today.
     venue = get_object_or_404(Venue.objects.select_related("municipality"), slug=venue)
-    # The venue's language (the site's, Swedish) first; ?second=en adds a line.
-    primary = settings.LANGUAGE_CODE
+    # The venue's language first; ?second=en adds a line in another.
+    primary = venue.language
     second = request.GET.get("second", "")
     if second == primary or second not in dict(settings.LANGUAGES):
         second = ""

@@ -224,6 +224,17 @@ def test_screen_is_in_the_venues_language_whatever_the_browser_says(client, toda
     assert 'lang="en"' not in page
 
 
+def test_a_venue_set_to_english_gets_an_english_screen_with_a_swedish_line(client, today_at_mjolby):
+    today_at_mjolby.language = "en"
+    today_at_mjolby.save()
+    response = client.get("/screen/mjolby-bibliotek/?second=sv", HTTP_ACCEPT_LANGUAGE="sv")
+    page = response.content.decode()
+    assert '<html lang="en"' in page
+    assert response["Content-Language"] == "en"
+    assert "Here now" in page
+    assert '<span class="screen-second" lang="sv">Här nu</span>' in page
+
+
 def test_screen_adds_a_second_language_line_when_asked(client, today_at_mjolby):
     page = client.get("/screen/mjolby-bibliotek/?second=en").content.decode()
     assert '<html lang="sv"' in page
