@@ -7,9 +7,9 @@ view asks the same question the same way.
 """
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
+from django.db.models import Exists, Q
 
-from agencies.models import Agency, Municipality, Role
+from agencies.models import Agency, Membership, Municipality, Role, Venue
 
 COORDINATORS_GROUP = "Koordinatorer"
 PROJECT_LEADS_GROUP = "Projektledare"
@@ -122,6 +122,12 @@ def is_staff_member(user):
     return user.is_superuser or user.memberships.filter(role__in=[Role.STAFF, Role.COORDINATOR]).exists()
 
 
+def is_project_lead(user):
+    return (
+        user.is_authenticated and user.is_active and user.memberships.filter(role=Role.PROJECT_LEAD).exists()
+    )
+
+
 def agencies_for(user):
     """The agencies ``user`` may log visits for: those they staff. A
     superuser may log for every agency."""
@@ -136,3 +142,21 @@ def coordinated_municipalities(user):
     if user.is_superuser:
         return None
     return Municipality.objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR)
+
+
+def venues_for_logging(user):
+    """The venues ``user`` may log visits at or move a log to. A
+    coordinator works for their own municipalities only, for new and
+    corrected logs alike, whatever agency they also staff; staff work where
+    their agencies do (a national agency, such as Skatteverket, anywhere).
+    One query expression, so the log form's query count stays fixed."""
+    if user.is_superuser:
+        return Venue.objects.all()
+    coordinating = Membership.objects.filter(user=user, role=Role.COORDINATOR)
+    staffed = agencies_for(user)
+    staff_venues = Q(municipality__in=staffed.values("municipality")) | Q(
+        Exists(staffed.filter(municipality__isnull=True))
+    )
+    return Venue.objects.filter(
+        Q(municipality__in=coordinating.values("municipality")) | (~Q(Exists(coordinating)) & staff_venues)
+    )

@@ -104,7 +104,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "visitors:my_day"
+LOGIN_REDIRECT_URL = "visitors:start"
 LOGOUT_REDIRECT_URL = "schedule:home"
 # A shared tablet: the session ends with the working day or the browser.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10 * 3600)

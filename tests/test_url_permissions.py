@@ -46,6 +46,8 @@ RULES = {
     "password_reset_done": PUBLIC,
     "password_reset_confirm": PUBLIC,
     "password_reset_complete": PUBLIC,
+    # Every role lands somewhere; without a role, a 403 page that says so.
+    "visitors:start": STAFF,
     "visitors:my_day": STAFF,
     "visitors:visit_list": STAFF,
     "visitors:visit_new": STAFF,
@@ -103,7 +105,11 @@ def cast():
         submission_key="6f1c1f3e-1111-4b4b-9c9c-000000000001",
     )
     today = timezone.localdate()
-    slot = factories.slot(childcare, library, weekday=today.weekday(), first_date=today)
+    # All day, so tally mode (open once a session has begun) lets staff in.
+    slot = factories.slot(
+        childcare, library, weekday=today.weekday(), first_date=today,
+        start_time=datetime.time(0), end_time=datetime.time(23, 59),
+    )  # fmt: skip
     visit.occurrence_today = slot.occurrences.get(date=today)
     visit.places = {"agency": childcare.slug, "venue": library.slug}
     return users, visit

@@ -9,13 +9,13 @@ import uuid
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Exists, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic, Venue
-from agencies.permissions import agencies_for
+from agencies.permissions import agencies_for, venues_for_logging
 from eserviceverkstad.fields import IdModelChoiceField, IdModelMultipleChoiceField
 from eserviceverkstad.i18n import language_name
 from sessions.models import OFFERED_LANGUAGES, Occurrence
@@ -108,27 +108,23 @@ class VisitForm(forms.ModelForm):
 
     def _limit_choices(self):
         fields = self.fields
-        recent = Occurrence.objects.filter(slot__agency__in=self.allowed_agencies).between(
-            self.now - EDIT_WINDOW, self.now + datetime.timedelta(days=1)
-        )
-        # A correction keeps the visit's own occurrence, however old.
+        # A correction keeps the visit's own venue and occurrence, however
+        # old; everything else is limited to where this user may log.
+        own_venue = Q(pk=self.instance.venue_id) if self.instance.venue_id else Q(pk__in=[])
+        venues = Venue.objects.filter(Q(pk__in=venues_for_logging(self.user).values("pk")) | own_venue)
+        fields["venue"].queryset = venues
+        fields["venue"].required = False
+        fields["agency"].queryset = self.allowed_agencies
+        fields["agency"].required = False
+        recent = Occurrence.objects.filter(
+            slot__agency__in=self.allowed_agencies, slot__venue__in=venues_for_logging(self.user)
+        ).between(*self._occurrence_window())
         current = Q(pk=self.instance.occurrence_id) if self.instance.occurrence_id else Q(pk__in=[])
         fields["occurrence"].queryset = (
             Occurrence.objects.filter(Q(pk__in=recent.values("pk")) | current)
             .select_related("slot__agency", "slot__venue")
             .order_by("-starts_at")
         )
-        fields["agency"].queryset = self.allowed_agencies
-        fields["agency"].required = False
-        # Venues in the user's agencies' municipalities; every venue when one
-        # of them is national; and, in a correction, the visit's own venue.
-        national = self.allowed_agencies.filter(municipality__isnull=True)
-        fields["venue"].queryset = Venue.objects.filter(
-            Q(municipality__in=self.allowed_agencies.values("municipality"))
-            | Q(Exists(national))
-            | Q(pk=self.instance.venue_id or None)
-        )
-        fields["venue"].required = False
         fields["topics"].queryset = Topic.objects.all()
         fields["eservices"].queryset = EService.objects.filter(
             agency__in=self.allowed_agencies
@@ -141,6 +137,14 @@ class VisitForm(forms.ModelForm):
         )
         for name in ("device", "age_band"):
             fields[name].choices = [("", _("Not noted"))] + list(fields[name].choices)[1:]
+
+    def _occurrence_window(self):
+        """New logs choose among the last 14 days' occurrences; a
+        coordinator correcting an older log also among those around it."""
+        start = self.now - EDIT_WINDOW
+        if self.instance.pk:
+            start = min(start, self.instance.started_at - datetime.timedelta(days=1))
+        return start, self.now + datetime.timedelta(days=1)
 
     def _initial_duration(self, minutes):
         if minutes in QUICK_DURATIONS:

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from agencies.permissions import agencies_for, coordinated_municipalities, is_staff_member
+from agencies.permissions import agencies_for, coordinated_municipalities, is_project_lead, is_staff_member
 from eserviceverkstad.fields import is_id
 from sessions.models import Occurrence, wall_clock
 from visitors.forms import TallySaveForm, VisitForm
-from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, TallyCount, VisitChange
+from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, OCCURRENCE_MARGIN, TallyCount, VisitChange
 from visitors.services import (
     EditRule,
     delete_visit,
@@ -34,6 +34,9 @@ from visitors.services import (
 
 LATEST_LOGS = 10
 LOGS_PER_PAGE = 50
+# Project leads keep the shared catalogue and read every municipality's
+# schedule in the admin.
+PROJECT_LEAD_START = "admin:index"
 
 
 def staff_required(view):
@@ -50,6 +53,17 @@ def staff_required(view):
 
 
 @require_GET
+@login_required
+def start(request):
+    """Where a login lands: each role at the page it works from."""
+    if is_staff_member(request.user):
+        return redirect("visitors:my_day")
+    if is_project_lead(request.user):
+        return redirect(PROJECT_LEAD_START)
+    return render(request, "visitors/no_role.html", status=403)
+
+
+@require_GET
 @staff_required
 def my_day(request):
     # Queries: session, user, staff check; my agencies' occurrences from
@@ -63,6 +77,9 @@ def my_day(request):
         .select_related("slot__agency", "slot__venue__municipality")
         .order_by("starts_at")
     )
+    tally_opens = timezone.now() + OCCURRENCE_MARGIN
+    for occurrence in occurrences:
+        occurrence.can_tally = occurrence.starts_at <= tally_opens
     context = {
         "today": [o for o in occurrences if o.local_start.date() == today],
         "later": [o for o in occurrences if o.local_start.date() != today],
@@ -157,13 +174,14 @@ def change_log(request):
 
 
 def _tally_occurrence_or_404(request, pk):
-    """An occurrence of the user's agencies, today or in the past 14 days,
-    not cancelled."""
+    """An occurrence of the user's agencies in the past 14 days, not
+    cancelled, that has begun (give or take the margin a visit may start
+    before it): a tally taps help as it happens."""
     now = timezone.now()
     return get_object_or_404(
         Occurrence.objects.scheduled()
         .filter(slot__agency__in=agencies_for(request.user))
-        .between(now - EDIT_WINDOW, now + datetime.timedelta(days=1))
+        .between(now - EDIT_WINDOW, now + OCCURRENCE_MARGIN)
         .select_related("slot__agency", "slot__venue"),
         pk=pk,
     )
