@@ -133,7 +133,9 @@ class VisitFormFuzzTest(TestCase):
             valid = {**valid, "submission_key": str(uuid.uuid4())}
             data = {**valid, **junk_fields} if mutate == 0 else valid
             before = Visit.objects.count()
-            key = str(data.get("submission_key"))
+            key = data.get("submission_key")
+            # A list is sent as repeated values, and the form reads the last.
+            key = str(key[-1] if isinstance(key, list) and key else key)
             resubmitted = Visit.objects.filter(submission_key__in=[v for v in [key] if _is_uuid(v)]).exists()
             response = self.client.post("/staff/visits/new/", data)
             statuses.append(response.status_code)
