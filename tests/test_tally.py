@@ -17,6 +17,11 @@ from visitors.services import save_tally, tap
 pytestmark = pytest.mark.django_db
 
 
+def save(client, occurrence, language="sv"):
+    data = {"duration": "10", "outcome": "solved", "language": language}
+    return client.post(f"/staff/tally/{occurrence.pk}/save/", data)
+
+
 @pytest.fixture
 def busy_hour():
     town = factories.municipality("Mjölby")
@@ -58,7 +63,9 @@ def test_saving_the_tally_makes_one_visit_per_tap_and_clears_it(client, busy_hou
     client.force_login(staff)
     for topic in [bankid.pk, bankid.pk, tax.pk, "other"]:
         client.post(f"/staff/tally/{occurrence.pk}/tap/", {"topic": topic})
-    response = client.post(f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved"})
+    response = client.post(
+        f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved", "language": "sv"}
+    )
     assert response.status_code == 302
     visits = Visit.objects.filter(occurrence=occurrence)
     assert visits.count() == 4
@@ -67,7 +74,9 @@ def test_saving_the_tally_makes_one_visit_per_tap_and_clears_it(client, busy_hou
     assert VisitChange.objects.count() == 4
     assert not TallyCount.objects.exists()
     # A second submit finds nothing left to save.
-    client.post(f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved"})
+    client.post(
+        f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved", "language": "sv"}
+    )
     assert visits.count() == 4
 
 
@@ -102,7 +111,9 @@ def test_a_tally_opens_half_an_hour_before_the_session_and_never_starts_visits_i
     occurrence.starts_at, occurrence.ends_at = soon, soon + datetime.timedelta(hours=1)
     occurrence.save()
     client.post(f"/staff/tally/{occurrence.pk}/tap/", {"topic": bankid.pk})
-    client.post(f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved"})
+    client.post(
+        f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved", "language": "sv"}
+    )
     visit = Visit.objects.get()
     assert visit.started_at <= timezone.now()
     visit.full_clean()  # within the occurrence, give or take the margin
@@ -123,7 +134,14 @@ def test_each_tallied_visit_starts_when_its_tap_happened(busy_hour):
     tap(occurrence, staff, bankid, +1, now=at[16, 50])
     tap(occurrence, staff, bankid, -1, now=at[16, 50])
     tap(occurrence, staff, None, +1, now=wall_clock(day, datetime.time(18)))
-    saved = save_tally(occurrence, staff, 10, "solved", "drop_in", now=wall_clock(day, datetime.time(18, 5)))
+    saved = save_tally(
+        occurrence,
+        staff,
+        duration=10,
+        outcome="solved",
+        mode="drop_in",
+        now=wall_clock(day, datetime.time(18, 5)),
+    )
     assert saved == 4
     starts = sorted(
         (timezone.localtime(v.started_at).strftime("%H:%M"), [t.slug for t in v.topics.all()])
@@ -140,3 +158,27 @@ def test_the_count_is_read_out_as_text_not_an_aria_label_on_a_span(client, busy_
     page = client.get(f"/staff/tally/{occurrence.pk}/").content.decode()
     assert '<span class="tally-count" aria-label' not in page
     assert re.search(r'<span class="visually-hidden">Antal för BankID: </span>\s*1</span>', page)
+
+
+def test_tally_mode_saves_the_language_used_with_the_sessions_languages_first(client, busy_hour):
+    occurrence, staff, bankid, _tax = busy_hour
+    occurrence.slot.languages = "ar,sv"
+    occurrence.slot.save()
+    client.force_login(staff)
+    page = client.get(f"/staff/tally/{occurrence.pk}/")
+    assert [code for code, _label in page.context["form"].fields["language"].choices] == ["ar", "sv", "en"]
+    client.post(f"/staff/tally/{occurrence.pk}/tap/", {"topic": bankid.pk})
+    client.post(
+        f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved", "language": "ar"}
+    )
+    assert Visit.objects.get().language == "ar"
+
+
+def test_a_tally_saved_in_a_language_the_session_does_not_offer_saves_nothing(client, busy_hour):
+    occurrence, staff, bankid, _tax = busy_hour
+    client.force_login(staff)
+    client.post(f"/staff/tally/{occurrence.pk}/tap/", {"topic": bankid.pk})
+    client.post(
+        f"/staff/tally/{occurrence.pk}/save/", {"duration": "10", "outcome": "solved", "language": "xx"}
+    )
+    assert not Visit.objects.exists()

@@ -133,7 +133,7 @@ def url_for(name, visit):
 
 
 # What a let-in user POSTs, so the request does what the URL is for.
-POST_DATA = {"/tap/": {"topic": "other"}, "/save/": {"duration": "10", "outcome": "solved"}}
+POST_DATA = {"/tap/": {"topic": "other"}, "/save/": {"duration": "10", "outcome": "solved", "language": "sv"}}
 
 
 def post_data(url):

@@ -321,10 +321,10 @@ def test_log_pages_make_a_fixed_number_of_queries(client, sofia, world, django_a
     # municipalities for "may correct".
     with django_assert_num_queries(8):
         client.get("/staff/visits/")
-    # Session, user, staff check; the choices: occurrences, agencies,
-    # venues, topics, e-services, referral agencies; the prefilled
-    # occurrence.
-    with django_assert_num_queries(10):
+    # Session, user, staff check; the first two agencies and venues (one
+    # alone is preselected); the choices: occurrences, agencies, venues,
+    # topics, e-services, referral agencies; the prefilled occurrence.
+    with django_assert_num_queries(12):
         client.get(f"/staff/visits/new/?occurrence={world['occurrence'].pk}")
 
 
@@ -472,3 +472,56 @@ def test_a_visit_names_the_agency_and_venue_of_its_occurrence(world, sofia):
     with pytest.raises(ValidationError) as refused:
         visit.full_clean()
     assert "occurrence" in refused.value.error_dict
+
+
+def test_staff_of_one_agency_at_one_venue_find_both_preselected(client, sofia, world):
+    client.force_login(sofia)
+    form = client.get("/staff/visits/new/").context["form"]
+    assert form["agency"].value() == world["childcare"].pk
+    assert form["venue"].value() == world["library"].pk
+
+
+def test_errors_outside_a_scheduled_time_are_summarised_at_the_top_with_links(client, amir, world):
+    """Amir (a coordinator who also staffs two agencies) must choose; the
+    errors are listed first, linked to fields that are not hidden in the
+    closed "more details"."""
+    Membership.objects.create(user=amir, role=Role.STAFF, agency=world["kalmar_books"])
+    Membership.objects.create(
+        user=amir,
+        role=Role.STAFF,
+        agency=factories.agency("Kalmar medborgarservice", municipality=world["kalmar"]),
+    )
+    factories.venue(world["kalmar"])
+    response = log(client, amir, world, occurrence="", agency="", venue="")
+    page = response.content.decode()
+    summary = page[page.index('id="error-summary"') : page.index("</div>", page.index('id="error-summary"'))]
+    assert 'href="#id_agency"' in summary and 'href="#id_venue"' in summary
+    assert page.index('id="error-summary"') < page.index('class="staff-form"')
+    details = page[page.index("<details") : page.index("</details>")]
+    assert 'id="id_agency"' not in details and 'id="id_venue"' not in details
+    assert '<details class="more-details">' in page  # stays closed: no error inside
+
+
+def test_an_error_inside_more_details_opens_it(client, sofia, world):
+    page = log(client, sofia, world, people="0").content.decode()
+    assert '<details class="more-details" open>' in page
+    assert 'href="#id_people"' in page
+
+
+def test_the_language_is_a_quick_choice_with_the_sessions_languages_first(client, sofia, world):
+    slot = world["occurrence"].slot
+    slot.languages = "ar,en"
+    slot.save()
+    client.force_login(sofia)
+    form = client.get(f"/staff/visits/new/?occurrence={world['occurrence'].pk}").context["form"]
+    assert [code for code, _label in form.fields["language"].widget.choices] == ["ar", "en", "sv", "other"]
+    assert form["language"].value() == "ar"
+    log(client, sofia, world, language="ar")
+    log(client, sofia, world, language="other", language_other="so")
+    assert sorted(Visit.objects.values_list("language", flat=True)) == ["ar", "so"]
+
+
+def test_other_language_needs_a_language(client, sofia, world):
+    response = log(client, sofia, world, language="other", language_other="")
+    assert "language_other" in response.context["form"].errors
+    assert not Visit.objects.exists()

@@ -178,7 +178,7 @@ def _tap_times(counter, occurrence):
     return times + [occurrence.starts_at] * (counter.count - len(times))
 
 
-def save_tally(occurrence, user, duration_minutes, outcome, mode, now=None):
+def save_tally(occurrence, user, *, duration, outcome, mode, language="sv", now=None):
     """Turn the user's tally at ``occurrence`` into visits, one per tap at
     the tap's time, and clear it, in one transaction: a second submit finds
     nothing left."""
@@ -195,8 +195,8 @@ def save_tally(occurrence, user, duration_minutes, outcome, mode, now=None):
             for tapped_at in _tap_times(counter, occurrence):
                 made.append((Visit(
                     occurrence=occurrence, agency=slot.agency, venue=slot.venue, logged_by=user,
-                    started_at=tally_start(occurrence, tapped_at, now), duration_minutes=duration_minutes,
-                    mode=mode, outcome=outcome, submission_key=uuid.uuid4(),
+                    started_at=tally_start(occurrence, tapped_at, now), duration_minutes=duration,
+                    mode=mode, outcome=outcome, language=language, submission_key=uuid.uuid4(),
                 ), counter.topic_id))  # fmt: skip
         Visit.objects.bulk_create([visit for visit, _topic in made])
         Visit.topics.through.objects.bulk_create(

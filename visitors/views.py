@@ -200,7 +200,7 @@ def tally(request, pk):
         "counters": counters,
         "other": counts.get(None, 0),
         "total": sum(counts.values()),
-        "form": TallySaveForm(),
+        "form": TallySaveForm(occurrence=occurrence),
     }
     return render(request, "visitors/tally.html", context)
 
@@ -223,14 +223,14 @@ def tally_tap(request, pk):
 @staff_required
 def tally_save(request, pk):
     occurrence = _tally_occurrence_or_404(request, pk)
-    form = TallySaveForm(request.POST)
+    form = TallySaveForm(request.POST, occurrence=occurrence)
     if not form.is_valid():
-        messages.error(request, _("Choose a duration and an outcome, then save again."))
+        messages.error(
+            request, _("Choose how long the visits took, their outcome and language, then save again.")
+        )
         return redirect("visitors:tally", pk=occurrence.pk)
     mode = MODE_FOR_FORMAT.get(occurrence.slot.format)
-    saved = save_tally(
-        occurrence, request.user, form.cleaned_data["duration"], form.cleaned_data["outcome"], mode
-    )
+    saved = save_tally(occurrence, request.user, mode=mode, **form.cleaned_data)
     messages.success(
         request,
         ngettext("%(count)s visit is saved.", "%(count)s visits are saved.", saved) % {"count": saved},
