@@ -1,14 +1,18 @@
 """Site-wide endpoints that belong to no part of the domain."""
 
+import logging
+
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_q.brokers import get_broker
 from django_q.models import OrmQ, Success
 from django_q.status import Stat
 
+logger = logging.getLogger(__name__)
 
-@require_GET
+
+@require_safe
 def robots(request):
     return HttpResponse("User-agent: *\nDisallow: /admin/\nDisallow: /staff/\n", content_type="text/plain")
 
@@ -23,14 +27,16 @@ def _task_status():
     }
 
 
-@require_GET
+@require_safe
 def healthz(request):
     """200 with the database and task-cluster status; 503 when the database
-    cannot be reached, so a load balancer takes the server out."""
+    cannot be reached, so a load balancer takes the server out. Anyone may
+    ask, so the error itself (host names, user names) goes only to the log."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         tasks = _task_status()
-    except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
-        return JsonResponse({"status": "error", "database": str(error)}, status=503)
+    except Exception:  # noqa: BLE001 - any database or cache failure means unhealthy
+        logger.exception("Health check: the database cannot be reached.")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "tasks": tasks})
