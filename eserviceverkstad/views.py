@@ -4,6 +4,8 @@ import logging
 
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_safe
 from django_q.brokers import get_broker
 from django_q.models import OrmQ, Success
@@ -40,3 +42,15 @@ def healthz(request):
         logger.exception("Health check: the database cannot be reached.")
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "tasks": tasks})
+
+
+def csrf_failure(request, reason=""):
+    """The site's own page for a form sent without a valid CSRF token
+    (CSRF_FAILURE_VIEW), usually a login form left open on a shared tablet.
+    It links back to the page the form came from when that page is on this
+    site: the form's own URL may accept only POST. Django logs ``reason``."""
+    referer = request.META.get("HTTP_REFERER", "")
+    is_ours = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return render(request, "403_csrf.html", {"back_url": referer if is_ours else ""}, status=403)
