@@ -19,7 +19,8 @@ PROJECT_LEADS_GROUP = "Projektledare"
 
 # What a coordinator needs to keep the schedule: series and occurrences in
 # full (deleting a series deletes its occurrences, so that needs both), the
-# municipality's venues, and read access to what series point at.
+# municipality's venues, and read access to what series point at. Topics are
+# shared by every municipality, so only the project lead edits them.
 COORDINATOR_PERMISSIONS = [
     "agencies.view_municipality",
     "agencies.view_venue",
@@ -27,8 +28,6 @@ COORDINATOR_PERMISSIONS = [
     "agencies.change_venue",
     "agencies.view_agency",
     "agencies.view_topic",
-    "agencies.add_topic",
-    "agencies.change_topic",
     "agencies.view_eservice",
     "agencies.view_tryitem",
     "agencies.add_tryitem",
@@ -47,10 +46,12 @@ COORDINATOR_PERMISSIONS = [
     "visitors.view_visitchange",
 ]
 
-# The project lead also looks after the shared catalogue: agencies and
-# their e-services serve both municipalities.
+# The project lead also looks after the shared catalogue: agencies, their
+# e-services and the topics serve every municipality.
 PROJECT_LEAD_PERMISSIONS = COORDINATOR_PERMISSIONS + [
     "agencies.change_municipality",
+    "agencies.add_topic",
+    "agencies.change_topic",
     "agencies.add_agency",
     "agencies.change_agency",
     "agencies.add_eservice",
