@@ -117,9 +117,13 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# How many reverse proxies (the TLS proxy) stand in front of the app; the
-# client's address is then read from X-Forwarded-For (client_ip.py).
+# How many reverse proxies (the TLS proxy) stand in front of the app. This
+# one setting decides whether X-Forwarded-For (client_ip.py) and
+# X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER below) are believed: with 0,
+# both are a client's own words. The proxy must overwrite both headers.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
 AXES_CLIENT_IP_CALLABLE = "eserviceverkstad.client_ip.client_ip"
 
 ROOT_URLCONF = "eserviceverkstad.urls"
@@ -201,9 +205,9 @@ EMAIL_BACKEND = (
 )
 
 # Security headers. HTTPS is assumed in production; a TLS-terminating proxy
-# must set X-Forwarded-Proto.
+# must set X-Forwarded-Proto (check --deploy warns when none is trusted).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT >= 1 else None
 SECURE_HSTS_SECONDS = 0 if DEBUG else 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
