@@ -9,11 +9,9 @@ municipality that runs the workshop the resident chose.
 
 import dataclasses
 import datetime
-import hashlib
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,6 +19,7 @@ from django.utils.translation import gettext as _
 from agencies.models import REPORT_RETENTION_DAYS, AccessibilityReport
 from eserviceverkstad.client_ip import client_ip
 from eserviceverkstad.mail import send_mail_later
+from eserviceverkstad.rate_limit import RateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -46,29 +45,17 @@ STATEMENT = Statement(reviewed=datetime.date(2026, 11, 25))
 # At most REPORTS_PER_WINDOW reports per client address per RATE_WINDOW seconds.
 REPORTS_PER_WINDOW = 5
 RATE_WINDOW = 3600
+REPORTS_PER_CLIENT = RateLimit("a11y-report", REPORTS_PER_WINDOW, RATE_WINDOW)
 # Staff read the e-mail in Swedish, whatever language the resident used.
 MAIL_LANGUAGE = "sv"
 
 
-def _rate_key(request):
-    # Only a salted hash of the address is kept, and only for the window.
-    address = client_ip(request) or "unknown"
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{address}".encode()).hexdigest()[:32]
-    return f"a11y-report:{digest}"
-
-
 def is_rate_limited(request):
-    return (cache.get(_rate_key(request)) or 0) >= REPORTS_PER_WINDOW
+    return REPORTS_PER_CLIENT.is_reached(client_ip(request) or "unknown")
 
 
 def count_report(request):
-    key = _rate_key(request)
-    # add() starts the window; incr() counts within it without extending it.
-    if not cache.add(key, 1, RATE_WINDOW):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, RATE_WINDOW)
+    REPORTS_PER_CLIENT.count(client_ip(request) or "unknown")
 
 
 def _mail_body(report):

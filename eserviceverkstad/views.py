@@ -2,8 +2,9 @@
 
 import logging
 
+from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_safe
@@ -11,7 +12,15 @@ from django_q.brokers import get_broker
 from django_q.models import OrmQ, Success
 from django_q.status import Stat
 
+from eserviceverkstad.client_ip import client_ip
+from eserviceverkstad.rate_limit import RateLimit
+
 logger = logging.getLogger(__name__)
+
+# Password-reset mails: a few per hour for one address (a forgotten password
+# needs one), more per client address (a shared library connection).
+RESETS_PER_EMAIL = RateLimit("password-reset-email", 3, 3600)
+RESETS_PER_CLIENT = RateLimit("password-reset-client", 10, 3600)
 
 
 @require_safe
@@ -54,3 +63,21 @@ def csrf_failure(request, reason=""):
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return render(request, "403_csrf.html", {"back_url": referer if is_ours else ""}, status=403)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with at most RESETS_PER_EMAIL mails for one
+    address and RESETS_PER_CLIENT from one client an hour, so the form can
+    neither flood a mailbox nor be used to send mail in bulk. Over a limit
+    the page says the same as always ("if the address belongs to an
+    account..."), so it never reveals whether an address exists."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        client = client_ip(self.request) or "unknown"
+        if RESETS_PER_EMAIL.is_reached(email) or RESETS_PER_CLIENT.is_reached(client):
+            logger.warning("Password reset: the hourly limit is reached, no mail sent.")
+            return HttpResponseRedirect(self.get_success_url())
+        RESETS_PER_EMAIL.count(email)
+        RESETS_PER_CLIENT.count(client)
+        return super().form_valid(form)
