@@ -70,3 +70,17 @@ def test_log_out_needs_a_post_and_ends_the_session(client, sofia):
 def test_a_session_ends_with_the_working_day_or_the_browser():
     assert settings.SESSION_COOKIE_AGE <= 10 * 3600
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+
+
+def test_the_pause_says_in_minutes_when_to_try_again(client, sofia):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "sofia", "fel")
+    page = attempt(client, "sofia", "fel").content.decode()
+    assert "Du kan försöka igen om 15 minuter." in page
+    assert "PT15M" not in page
+
+
+def test_a_wrong_password_is_called_that_in_plain_words(client, sofia):
+    page = attempt(client, "sofia", "fel").content.decode()
+    assert "Fel användarnamn eller lösenord." in page
+    assert "skiftläges" not in page

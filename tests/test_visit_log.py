@@ -311,10 +311,10 @@ def test_log_pages_make_a_fixed_number_of_queries(client, sofia, world, django_a
     for _ in range(3):
         log(client, sofia, world)
     client.force_login(sofia)
-    # Session, user, staff check; occurrences of my agencies this week; my
-    # latest logs with agency, venue and occurrence; their topics; their
-    # e-services.
-    with django_assert_num_queries(7):
+    # Session, user, staff check; occurrences of my agencies this week; the
+    # next ones after it; my latest logs with agency, venue and occurrence;
+    # their topics; their e-services.
+    with django_assert_num_queries(8):
         client.get("/staff/")
     # Session, user, staff check; page count; the page of visits with
     # agency, venue and occurrence; topics; e-services; the coordinated
@@ -525,3 +525,19 @@ def test_other_language_needs_a_language(client, sofia, world):
     response = log(client, sofia, world, language="other", language_other="")
     assert "language_other" in response.context["form"].errors
     assert not Visit.objects.exists()
+
+
+def test_my_day_in_a_week_without_sessions_shows_the_next_ones(client, world):
+    """The childcare office staffs one hour a month: Sofia sees when it is next."""
+    monthly = factories.agency("Barnomsorg Kalmar", municipality=world["kalmar"])
+    next_month = timezone.localdate() + datetime.timedelta(days=40)
+    factories.slot(
+        monthly, world["kalmar_occurrence"].slot.venue, recurrence="once", first_date=next_month,
+        weekday=next_month.weekday(),
+    )  # fmt: skip
+    ulla = _user("ulla", Role.STAFF, agency=monthly)
+    client.force_login(ulla)
+    response = client.get("/staff/")
+    assert [o.date for o in response.context["next_weeks"]] == [next_month]
+    page = response.content.decode()
+    assert "Nästa" in page and "Barnomsorg Kalmar" in page

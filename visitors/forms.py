@@ -302,7 +302,13 @@ class TallySaveForm(forms.Form):
 class StaffLoginForm(AuthenticationForm):
     """Django's login form without autofocus: on a shared tablet the first
     Tab must reach "skip to content" like on every other page, and a screen
-    reader should start at the top."""
+    reader should start at the top. Its error says what went wrong in plain
+    words ("case-sensitive" helps nobody)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Wrong user name or password."),
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

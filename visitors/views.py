@@ -33,6 +33,7 @@ from visitors.services import (
 )
 
 LATEST_LOGS = 10
+NEXT_COUNT = 3
 LOGS_PER_PAGE = 50
 # Project leads keep the shared catalogue and read every municipality's
 # schedule in the admin.
@@ -67,22 +68,23 @@ def start(request):
 @staff_required
 def my_day(request):
     # Queries: session, user, staff check; my agencies' occurrences from
-    # today to the end of the week with series, agency and venue; my latest
-    # logs with agency and venue, and their topics.
+    # today to the end of the week with series, agency and venue; the next
+    # ones after this week; my latest logs with agency and venue, and their
+    # topics.
     today = timezone.localdate()
     sunday_night = wall_clock(today + datetime.timedelta(days=7 - today.weekday()), datetime.time())
-    occurrences = list(
-        Occurrence.objects.filter(slot__agency__in=agencies_for(request.user))
-        .between(wall_clock(today, datetime.time()), sunday_night)
-        .select_related("slot__agency", "slot__venue__municipality")
-        .order_by("starts_at")
+    mine = Occurrence.objects.filter(slot__agency__in=agencies_for(request.user)).select_related(
+        "slot__agency", "slot__venue__municipality"
     )
+    occurrences = list(mine.between(wall_clock(today, datetime.time()), sunday_night).order_by("starts_at"))
     tally_opens = timezone.now() + OCCURRENCE_MARGIN
     for occurrence in occurrences:
         occurrence.can_tally = occurrence.starts_at <= tally_opens
     context = {
         "today": [o for o in occurrences if o.local_start.date() == today],
         "later": [o for o in occurrences if o.local_start.date() != today],
+        # Without this, a week without sessions would say only "nothing".
+        "next_weeks": mine.scheduled().filter(starts_at__gte=sunday_night).order_by("starts_at")[:NEXT_COUNT],
         "latest": visits_for(request.user).filter(logged_by=request.user).for_list()[:LATEST_LOGS],
     }
     return render(request, "visitors/my_day.html", context)

@@ -44,3 +44,10 @@ def language_names(codes):
 @register.simple_tag
 def localized(obj, field):
     return i18n.localized(obj, field)
+
+
+@register.filter
+def whole_minutes(duration):
+    """A timedelta as whole minutes, rounded up: a pause of 14.5 minutes is
+    "15 minutes" to the person waiting."""
+    return -(-int(duration.total_seconds()) // 60)
