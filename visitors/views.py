@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -217,7 +217,15 @@ def tally_tap(request, pk):
         topic = get_object_or_404(occurrence.slot.topics.all(), pk=raw_topic) if is_id(raw_topic) else None
         if topic is None:
             raise Http404("No such counter")
-    tap(occurrence, request.user, topic, step)
+    count = tap(occurrence, request.user, topic, step)
+    if request.headers.get("Accept") == "application/json":
+        # The page's script taps without a reload, so the total stays in view.
+        total = sum(
+            TallyCount.objects.filter(occurrence=occurrence, user=request.user).values_list(
+                "count", flat=True
+            )
+        )
+        return JsonResponse({"count": count, "total": total})
     return redirect(f"{reverse('visitors:tally', args=[occurrence.pk])}#counter-{raw_topic}")
 
 
