@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.permissions import agencies_for, coordinated_municipalities, is_staff_member
 from eserviceverkstad.fields import is_id
-from sessions.models import Occurrence, wall_clock
+from sessions.models import Occurrence, by_local_day, wall_clock
 from visitors.forms import TallySaveForm, VisitForm
 from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, TallyCount, VisitChange
 from visitors.services import (
@@ -49,7 +49,7 @@ def staff_required(view):
     return wrapper
 
 
-@require_GET
+@require_safe
 @staff_required
 def my_day(request):
     # Queries: session, user, staff check; my agencies' occurrences from
@@ -63,9 +63,10 @@ def my_day(request):
         .select_related("slot__agency", "slot__venue__municipality")
         .order_by("starts_at")
     )
+    days = by_local_day(occurrences)
     context = {
-        "today": [o for o in occurrences if o.local_start.date() == today],
-        "later": [o for o in occurrences if o.local_start.date() != today],
+        "today": days.pop(today, []),
+        "later": [occurrence for entries in days.values() for occurrence in entries],
         "latest": visits_for(request.user).filter(logged_by=request.user).for_list()[:LATEST_LOGS],
     }
     return render(request, "visitors/my_day.html", context)
@@ -78,7 +79,7 @@ def _occurrence_from_query(request, form):
     return form.fields["occurrence"].queryset.filter(pk=int(raw)).first()
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
 def visit_new(request):
     if request.method == "POST":
@@ -101,7 +102,7 @@ def visit_new(request):
     return render(request, "visitors/visit_form.html", {"form": form, "is_new": True})
 
 
-@require_GET
+@require_safe
 @staff_required
 def visit_list(request):
     # Queries: session, user, staff check, count for the pager, the page's
@@ -121,7 +122,7 @@ def _editable_visit_or_403(request, pk):
     return visit
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
 def visit_edit(request, pk):
     visit = _editable_visit_or_403(request, pk)
@@ -142,7 +143,7 @@ def visit_delete(request, pk):
     return redirect("visitors:visit_list")
 
 
-@require_GET
+@require_safe
 @staff_required
 def change_log(request):
     """Every change to visit logs in the coordinator's municipalities."""
@@ -169,7 +170,7 @@ def _tally_occurrence_or_404(request, pk):
     )
 
 
-@require_GET
+@require_safe
 @staff_required
 def tally(request, pk):
     occurrence = _tally_occurrence_or_404(request, pk)
