@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -91,9 +90,6 @@ class Venue(models.Model):
     def localized(self, field):
         return localized(self, field)
 
-    def get_absolute_url(self):
-        return reverse("agencies:venue", args=[self.slug])
-
 
 class AgencyKind(models.TextChoices):
     LIBRARY = "library", _("Library")
@@ -176,12 +172,6 @@ class Agency(models.Model):
     @property
     def css_class(self):
         return f"agency-{self.pk}"
-
-    def get_absolute_url(self):
-        return reverse("agencies:detail", args=[self.slug])
-
-    def schedule_url(self):
-        return reverse("schedule:week") + f"?agency={self.slug}"
 
 
 class Topic(models.Model):

@@ -51,7 +51,7 @@ def main():
         manage(env, "migrate", "--noinput")
         manage(env, "collectstatic", "--noinput")
         rows = []
-        manage(env, "seed_demo")
+        manage(env, "seed_demo", "--force")  # production settings: DEBUG is off
         rows += measure_dataset(env, "demo", workdir)
         progress("Adding series up to 300")
         python(env, "-m", "benchmarks.extra_series", "300")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -127,6 +128,13 @@ if TRUSTED_PROXY_COUNT < 0:
 AXES_CLIENT_IP_CALLABLE = "eserviceverkstad.client_ip.client_ip"
 
 ROOT_URLCONF = "eserviceverkstad.urls"
+# The agency and venue pages show times, so the schedule app serves them;
+# the URLs are wired here, above both apps, so agencies' models need not
+# know a schedule URL (the admin's "view on site" uses these).
+ABSOLUTE_URL_OVERRIDES = {
+    "agencies.agency": lambda agency: reverse("schedule:agency", args=[agency.slug]),
+    "agencies.venue": lambda venue: reverse("schedule:venue", args=[venue.slug]),
+}
 WSGI_APPLICATION = "eserviceverkstad.wsgi.application"
 
 TEMPLATES = [

@@ -82,6 +82,16 @@ def wall_clock(day, clock):
     return datetime.datetime.combine(day, clock, tzinfo=STOCKHOLM)
 
 
+def by_local_day(occurrences, days=()):
+    """``{date: [occurrences]}`` in date order, by each occurrence's
+    Stockholm date (a session at 00:30 in summer is 22:30 UTC the day
+    before). Every day in ``days`` is present, if need be with no entries."""
+    grouped = {day: [] for day in days}
+    for occurrence in occurrences:
+        grouped.setdefault(occurrence.local_start.date(), []).append(occurrence)
+    return dict(sorted(grouped.items()))
+
+
 class StaffedSlotQuerySet(models.QuerySet):
     def running_on_or_after(self, day):
         return self.filter(Q(last_date__isnull=True) | Q(last_date__gte=day))
@@ -349,6 +359,18 @@ class OccurrenceQuerySet(models.QuerySet):
         return self.annotate(
             rank_in_group=Window(RowNumber(), partition_by=[F(field)], order_by=order)
         ).filter(rank_in_group__lte=count)
+
+    def next_per(self, field, count, now=None):
+        """The next ``count`` sessions (not cancelled, starting from ``now``
+        on) for each value of ``field``, in one query. No date window: a
+        monthly series can be five weeks away and is still "next". Filter
+        before, and chain ``select_related`` and the order after, this."""
+        now = now or timezone.now()
+        ranked = self.scheduled().filter(starts_at__gte=now).first_per(field, count)
+        # Ranked by key alone: the window then sorts narrow rows, and the
+        # caller's select_related joins only the few rows that are kept
+        # (with 300 series, 17,000 coming rows: 500 ms joined, 60 ms so).
+        return self.model._default_manager.filter(pk__in=ranked.values("pk"))
 
     def happening_at(self, moment):
         return self.scheduled().filter(starts_at__lte=moment, ends_at__gt=moment)

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from eserviceverkstad.i18n import format_clock
+from sessions.models import by_local_day
 
 # Column balancing never fills every column to the last pixel.
 BALANCE = 0.85
@@ -109,15 +110,14 @@ def _first_that_fit(days, texts, layout):
 
 def poster_pages(request, venues, occurrences):
     """One page per venue: its days with sessions, and the QR code."""
-    by_venue = {venue.pk: {} for venue in venues}
+    by_venue = {venue.pk: [] for venue in venues}
     for occurrence in occurrences:
-        days = by_venue.get(occurrence.slot.venue_id)
-        if days is not None:
-            days.setdefault(occurrence.local_start.date(), []).append(occurrence)
+        if occurrence.slot.venue_id in by_venue:
+            by_venue[occurrence.slot.venue_id].append(occurrence)
     pages = []
     for venue in venues:
         url = live_schedule_url(request, venue)
-        days = sorted(by_venue[venue.pk].items())
+        days = list(by_local_day(by_venue[venue.pk]).items())
         layout, shown, left_out = fit(days)
         pages.append(
             {

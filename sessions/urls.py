@@ -13,4 +13,10 @@ urlpatterns = [
     path("schedule.ics", views.calendar_feed, name="calendar_feed"),
     path("screen/<slug:venue>/", views.screen, name="screen"),
     path("agency-colours.css", views.agency_colours, name="agency_colours"),
+    # Who helps where, with their next times.
+    path("help/", views.help_finder, name="help"),
+    path("agencies/", views.agency_list, name="agency_list"),
+    path("agencies/<slug:slug>/", views.agency_detail, name="agency"),
+    path("venues/<slug:slug>/", views.venue_detail, name="venue"),
+    path("try/", views.try_page, name="try"),
 ]

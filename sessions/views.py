@@ -1,10 +1,14 @@
-"""Public schedule pages. One view per page; the rules live in the models,
-``sessions.weeks`` and the filter form."""
+"""Public pages that show times: the home page, the week, the feed, the
+poster and the lobby screen, and the pages about who helps where (the help
+finder, the agencies, the venues, the "try" part). One view per page; the
+rules live in the models, ``sessions.weeks``, the filter form and
+``help_search``."""
 
 import datetime
 import re
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
@@ -13,40 +17,32 @@ from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
-from agencies.models import Agency, Venue
+from agencies.models import Agency, AgencyLevel, EService, Topic, TryItem, Venue
 from eserviceverkstad.i18n import format_day
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
-from sessions.models import Occurrence, wall_clock
+from sessions.help_search import next_times_by_agency, normalise, search
+from sessions.models import Format, Occurrence, by_local_day, wall_clock
 from sessions.page_cache import cache_public_page, schedule_version
 from sessions.poster import poster_pages
 from sessions.weeks import IsoWeek
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
-# How many coming sessions the home page lists per venue.
+# How many coming sessions the home page, an agency's page (per venue) and
+# the "try" page (per venue) list.
 NEXT_PER_VENUE = 3
-# "Next" looks this far ahead; further is not "next" for a resident.
-NEXT_WINDOW = datetime.timedelta(days=31)
 
 
-def _next_per_venue(now):
-    """Up to NEXT_PER_VENUE coming sessions per venue, in one query."""
-    upcoming = (
-        Occurrence.objects.scheduled()
-        .between(now, now + NEXT_WINDOW)
-        .first_per("slot__venue_id", NEXT_PER_VENUE)
-        .select_related("slot__agency", "slot__venue__municipality")
-        .order_by("starts_at")
-    )
+def _by_venue_id(occurrences):
     by_venue = {}
-    for occurrence in upcoming:
+    for occurrence in occurrences:
         by_venue.setdefault(occurrence.slot.venue_id, []).append(occurrence)
     return by_venue
 
 
-@require_GET
+@require_safe
 @cache_public_page(minutes=1)
 def home(request):
     # Queries: venues with municipality; occurrences happening now; the next
@@ -58,7 +54,11 @@ def home(request):
         "slot__agency", "slot__venue__municipality"
     ):
         here_now.setdefault(occurrence.slot.venue_id, []).append(occurrence)
-    upcoming = _next_per_venue(now)
+    upcoming = _by_venue_id(
+        Occurrence.objects.next_per("slot__venue_id", NEXT_PER_VENUE, now)
+        .select_related("slot__agency", "slot__venue__municipality")
+        .order_by("starts_at", "pk")
+    )
     rows = [
         {"venue": venue, "here_now": here_now.get(venue.pk, []), "next": upcoming.get(venue.pk, [])}
         for venue in venues
@@ -68,6 +68,127 @@ def home(request):
         "sessions/home.html",
         {"rows": rows, "this_week": IsoWeek.containing(timezone.localdate()), "today": format_day(now)},
     )
+
+
+def _by_display_name(objects):
+    # Sorted in Python: the same order on every database and in both languages.
+    return sorted(objects, key=lambda obj: normalise(obj.display_name))
+
+
+@require_safe
+@cache_public_page(minutes=5)
+def help_finder(request):
+    # Queries, with a search that finds something: topics, agencies,
+    # e-services, e-service topics, the topics each agency's series cover,
+    # the answers' next times. Without a search (or with one we cannot use):
+    # only the topics.
+    result = search(request.GET.get("q", ""))
+    return render(request, "sessions/help.html", {"result": result, "query": result.query})
+
+
+@require_safe
+@cache_public_page(minutes=5)
+def agency_list(request):
+    # Queries: agencies with their municipality; their e-services; the next
+    # time of each.
+    agencies = _by_display_name(
+        Agency.objects.select_related("municipality").prefetch_related(
+            Prefetch("eservices", queryset=EService.objects.order_by("name"))
+        )
+    )
+    upcoming = next_times_by_agency([agency.pk for agency in agencies], per_agency=1)
+    groups = {}
+    for agency in agencies:
+        agency.next_time = (upcoming.get(agency.pk) or [None])[0]
+        key = agency.municipality.name if agency.level == AgencyLevel.MUNICIPAL else ""
+        groups.setdefault(key, []).append(agency)
+    municipal = [{"name": name, "agencies": groups[name]} for name in sorted(groups, key=normalise) if name]
+    return render(
+        request, "sessions/agency_list.html", {"municipal": municipal, "national": groups.get("", [])}
+    )
+
+
+def _venue_rows(occurrences):
+    rows = [{"venue": times[0].slot.venue, "times": times} for times in _by_venue_id(occurrences).values()]
+    return sorted(rows, key=lambda row: (normalise(row["venue"].name), row["venue"].pk))
+
+
+@require_safe
+@cache_public_page(minutes=5)
+def agency_detail(request, slug):
+    # Queries: the agency with its municipality; its e-services; their
+    # topics; the topics its series cover; its next times in each venue.
+    agency = get_object_or_404(Agency.objects.select_related("municipality"), slug=slug)
+    eservices = _by_display_name(agency.eservices.prefetch_related("topics"))
+    topics = _by_display_name(Topic.objects.filter(slots__agency=agency).distinct())
+    upcoming = (
+        Occurrence.objects.filter(slot__agency=agency)
+        .next_per("slot__venue_id", NEXT_PER_VENUE)
+        .select_related("slot__venue__municipality", "slot__agency")
+        .order_by("starts_at", "pk")
+    )
+    context = {
+        "agency": agency,
+        "eservices": eservices,
+        "topics": topics,
+        "venues": _venue_rows(upcoming),
+    }
+    return render(request, "sessions/agency_detail.html", context)
+
+
+@require_safe
+@cache_public_page(minutes=5)
+def venue_detail(request, slug):
+    # Queries: the venue with its municipality; the coming week's sessions
+    # there with series and agency; their topics; each agency's next
+    # session there; the things to try there.
+    venue = get_object_or_404(Venue.objects.select_related("municipality"), slug=slug)
+    today = timezone.localdate()
+    start = wall_clock(today, datetime.time())
+    week_end = wall_clock(today + datetime.timedelta(days=7), datetime.time())
+    week = Occurrence.objects.filter(slot__venue=venue).between(start, week_end).for_schedule()
+    days = by_local_day(week, [today + datetime.timedelta(days=n) for n in range(7)])
+    # Agencies that come less often than weekly (a monthly hour) are still
+    # on the page, with the next time they are here.
+    next_by_agency = (
+        Occurrence.objects.filter(slot__venue=venue)
+        .next_per("slot__agency_id", 1)
+        .select_related("slot__agency")
+        .order_by("starts_at", "pk")
+    )
+    context = {
+        "venue": venue,
+        "days": [{"date": day, "entries": found, "is_today": day == today} for day, found in days.items()],
+        "further_ahead": [occurrence for occurrence in next_by_agency if occurrence.starts_at >= week_end],
+        "try_items": _by_display_name(venue.try_items.all()),
+    }
+    return render(request, "sessions/venue_detail.html", context)
+
+
+@require_safe
+@cache_public_page(minutes=5)
+def try_page(request):
+    # Queries: the things to try with their venue and municipality; the next
+    # "try new technology" times in each venue.
+    upcoming = (
+        Occurrence.objects.filter(slot__format=Format.TRY)
+        .next_per("slot__venue_id", NEXT_PER_VENUE)
+        .select_related("slot__agency", "slot__venue__municipality")
+        .order_by("starts_at", "pk")
+    )
+    rows = {}
+    for item in TryItem.objects.select_related("venue__municipality"):
+        rows.setdefault(item.venue_id, {"venue": item.venue, "items": [], "times": []})["items"].append(item)
+    for occurrence in upcoming:
+        venue = occurrence.slot.venue
+        rows.setdefault(venue.pk, {"venue": venue, "items": [], "times": []})["times"].append(occurrence)
+    for row in rows.values():
+        row["items"] = _by_display_name(row["items"])
+    venues = sorted(
+        rows.values(),
+        key=lambda row: (normalise(row["venue"].municipality.name), normalise(row["venue"].name)),
+    )
+    return render(request, "sessions/try.html", {"venues": venues})
 
 
 def _week_or_404(text):
@@ -83,18 +204,16 @@ def _week_or_404(text):
 
 
 def _days(week, occurrences):
-    by_day = {day: [] for day in week.days()}
-    for occurrence in occurrences:
-        by_day.setdefault(occurrence.local_start.date(), []).append(occurrence)
+    today = timezone.localdate()
     # Weekends only appear when something happens on them.
     return [
-        {"date": day, "entries": entries, "is_today": day == timezone.localdate()}
-        for day, entries in by_day.items()
+        {"date": day, "entries": entries, "is_today": day == today}
+        for day, entries in by_local_day(occurrences, week.days()).items()
         if entries or day.weekday() < 5
     ]
 
 
-@require_GET
+@require_safe
 @cache_public_page
 def week(request, week=None):
     # Queries: the filter's choices (municipalities, venues, agencies,
@@ -116,7 +235,7 @@ def week(request, week=None):
     return render(request, "sessions/week.html", context)
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=300, public=True)
 def agency_colours(request):
     """The agencies' schedule colours as classes, because the
@@ -127,7 +246,7 @@ def agency_colours(request):
     return HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
 
 
-@require_GET
+@require_safe
 @cache_public_page
 def calendar_feed(request):
     # Queries: the schedule version (cache key and ETag); when not cached,
@@ -158,7 +277,7 @@ def calendar_feed(request):
     return response
 
 
-@require_GET
+@require_safe
 @cache_public_page
 def poster(request, week=None):
     # Queries: the venues with their municipality; the week's sessions with
@@ -190,7 +309,7 @@ SCREEN_REFRESH_SECONDS = 60
 SCREEN_LATER_SHOWN = 4
 
 
-@require_GET
+@require_safe
 def screen(request, venue):
     # Queries: the venue; today's sessions there with series and agency; the
     # next session after today.

@@ -4,10 +4,11 @@ Swedish and English, with their query counts pinned."""
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import AgencyKind, AgencyLevel, EService, TryItem, TryItemKind
-from sessions.models import Format, OccurrenceStatus
+from sessions.models import Format, OccurrenceStatus, Recurrence
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -165,9 +166,10 @@ def test_venue_page_shows_the_facts_and_the_coming_week(
 ):
     TryItem.objects.create(venue=library, name="Läsplatta", name_en="E-reader", kind=TryItemKind.E_READER)
     # Queries: the venue with its municipality; the coming week's sessions
-    # there with series and agency; their topics; the things to try there.
+    # there with series and agency; their topics; each agency's next
+    # session there; the things to try there.
     # Plus one: the schedule version, the page cache's key.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get("/venues/mjolby-bibliotek/")
     page = response.content.decode()
     assert response.status_code == 200
@@ -262,6 +264,48 @@ def test_week_page_links_to_the_poster_of_the_same_week(client, library):
     assert 'href="/schedule/2026-W50/print/?venue=mjolby-bibliotek"' in page
 
 
-def test_agency_url_is_its_page_and_the_schedule_link_filters_by_it(childcare):
+def test_agency_and_venue_urls_are_their_pages(childcare, library):
+    # Served by the schedule app; the URLs are wired in the settings, so
+    # agencies' models need not know them.
+    assert childcare.get_absolute_url() == reverse("schedule:agency", args=["barnomsorg"])
     assert childcare.get_absolute_url() == "/agencies/barnomsorg/"
-    assert childcare.schedule_url() == "/schedule/?agency=barnomsorg"
+    assert library.get_absolute_url() == "/venues/mjolby-bibliotek/"
+
+
+def _rare_series(agency, venue, days_away):
+    """A series that is first here ``days_away`` days from now, and then only
+    every three months: the Nth weekday of the month of that day."""
+    day = timezone.localdate() + datetime.timedelta(days=days_away)
+    nth = (day.day - 1) // 7 + 1
+    return factories.slot(
+        agency,
+        venue,
+        recurrence=Recurrence.MONTHLY,
+        interval=3,
+        week_of_month=nth if nth < 5 else -1,
+        weekday=day.weekday(),
+        first_date=day,
+    )
+
+
+@pytest.mark.parametrize("days_away", [36, 100])
+def test_a_rare_series_far_ahead_is_still_next_on_the_agency_and_venue_pages(
+    client, childcare, library, days_away, django_assert_num_queries
+):
+    tax_office = factories.agency("Skatteverket", slug="skatteverket", level=AgencyLevel.NATIONAL)
+    EService.objects.create(agency=tax_office, name="Inkomstdeklaration", slug="deklaration")
+    occurrence = _rare_series(tax_office, library, days_away).occurrences.order_by("starts_at").first()
+    assert occurrence.local_start.date() == timezone.localdate() + datetime.timedelta(days=days_away)
+    when = f'datetime="{timezone.localtime(occurrence.starts_at).isoformat()}"'
+    # Queries: as on every agency page (see above), plus the schedule version.
+    with django_assert_num_queries(6):
+        agency_page = client.get("/agencies/skatteverket/").content.decode()
+    assert when in agency_page
+    assert "No times are planned in the coming months." not in agency_page
+    # Queries: as on every venue page (see above), plus the schedule version.
+    with django_assert_num_queries(6):
+        venue_page = client.get("/venues/mjolby-bibliotek/").content.decode()
+    further_ahead = venue_page.split("Längre fram")[1]
+    assert when in further_ahead
+    assert "Barnomsorg Mjölby" not in further_ahead  # here tomorrow, in the coming week
+    assert when in client.get("/agencies/").content.decode()

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from agencies.help_search import (
+from sessions.help_search import (
     MAX_QUERY_LENGTH,
     NO_WORDS,
     TOO_LONG,
@@ -30,7 +30,7 @@ def demo(django_db_setup, django_db_blocker):
     is rolled back afterwards, so no other test module sees it. Each test's
     own transaction nests inside as a savepoint."""
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", force=True, verbosity=0)
         yield
         transaction.set_rollback(True)
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.models import AgencyKind, AgencyLevel
-from sessions.models import Format, OccurrenceStatus
+from sessions.models import STOCKHOLM, Format, Occurrence, OccurrenceStatus, by_local_day
 from sessions.schedule import cancel_occurrences
 from sessions.weeks import IsoWeek
 from tests import factories
@@ -266,3 +266,16 @@ def test_agency_colours_come_as_a_stylesheet(client, mjolby_childcare):
     agency = mjolby_childcare.agency
     assert response["Content-Type"].startswith("text/css")
     assert f".agency-{agency.pk}{{background-color:#1f5f8b;color:#ffffff}}" in response.content.decode()
+
+
+def test_sessions_are_grouped_by_their_stockholm_date_with_empty_days_kept():
+    utc = datetime.UTC
+    # 00:30 on 1 July in Stockholm is 22:30 UTC on 30 June.
+    after_midnight = Occurrence(starts_at=datetime.datetime(2026, 6, 30, 22, 30, tzinfo=utc))
+    afternoon = Occurrence(starts_at=datetime.datetime(2026, 7, 2, 12, 0, tzinfo=utc))
+    days = [datetime.date(2026, 7, 3), datetime.date(2026, 7, 1)]
+    grouped = by_local_day([afternoon, after_midnight], days)
+    assert list(grouped) == [datetime.date(2026, 7, n) for n in (1, 2, 3)]
+    assert grouped[datetime.date(2026, 7, 1)] == [after_midnight]
+    assert grouped[datetime.date(2026, 7, 3)] == []
+    assert after_midnight.local_start.tzinfo == STOCKHOLM

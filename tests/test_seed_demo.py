@@ -1,11 +1,16 @@
-"""``seed_demo`` loads a believable demo and can run again without changing it."""
+"""``seed_demo`` loads a believable demo and can run again without changing it,
+and refuses to run without DEBUG unless told ``--force``."""
 
 import datetime
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from agencies.models import Agency, AgencyKind, EService, Membership, Municipality, Role, Topic, Venue
@@ -17,9 +22,10 @@ pytestmark = pytest.mark.django_db
 DEMO_LOGINS = ["admin", "koordinator.mjolby", "koordinator.kalmar", "personal.mjolby", "projektledare"]
 
 
-def seed():
+def seed(force=True):
+    """Run seed_demo; forced by default, since the test settings have DEBUG off."""
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", force=force, stdout=out)
     return out.getvalue()
 
 
@@ -42,10 +48,10 @@ def row_counts():
 
 def test_running_seed_demo_twice_adds_and_changes_nothing(settings):
     settings.DEBUG = True
-    seed()
+    seed(force=False)  # with DEBUG on, no --force is needed
     counts = row_counts()
     occurrences = list(Occurrence.objects.order_by("pk").values())
-    seed()
+    seed(force=False)
     assert row_counts() == counts
     assert list(Occurrence.objects.order_by("pk").values()) == occurrences
 
@@ -156,3 +162,32 @@ def test_without_debug_there_are_no_demo_visits(settings):
     settings.DEBUG = False
     seed()
     assert not Visit.objects.exists()
+
+
+def test_without_debug_seed_demo_refuses_to_run_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        seed(force=False)
+    assert not Municipality.objects.exists()
+    seed(force=True)
+    assert Municipality.objects.count() == 2
+
+
+def test_the_refusal_is_a_clear_message_and_a_failing_exit_status(tmp_path):
+    # Production settings and an empty database file: the command must stop
+    # before it reads or writes anything.
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="eserviceverkstad.settings",
+        DEBUG="false",
+        SECRET_KEY="refusal-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "DEBUG is off" in done.stderr
+    assert "--force" in done.stderr
+    assert "Demo data loaded" not in done.stdout

@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.permissions import agencies_for, coordinated_municipalities, is_project_lead, is_staff_member
 from eserviceverkstad.fields import is_id
-from sessions.models import Occurrence, wall_clock
+from sessions.models import Occurrence, by_local_day, wall_clock
 from visitors.forms import TallySaveForm, VisitForm
 from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, OCCURRENCE_MARGIN, TallyCount, VisitChange
 from visitors.services import (
@@ -53,7 +53,7 @@ def staff_required(view):
     return wrapper
 
 
-@require_GET
+@require_safe
 @login_required
 def start(request):
     """Where a login lands: each role at the page it works from."""
@@ -64,7 +64,7 @@ def start(request):
     return render(request, "visitors/no_role.html", status=403)
 
 
-@require_GET
+@require_safe
 @staff_required
 def my_day(request):
     # Queries: session, user, staff check; my agencies' occurrences from
@@ -80,9 +80,10 @@ def my_day(request):
     tally_opens = timezone.now() + OCCURRENCE_MARGIN
     for occurrence in occurrences:
         occurrence.can_tally = occurrence.starts_at <= tally_opens
+    days = by_local_day(occurrences)
     context = {
-        "today": [o for o in occurrences if o.local_start.date() == today],
-        "later": [o for o in occurrences if o.local_start.date() != today],
+        "today": days.pop(today, []),
+        "later": [occurrence for entries in days.values() for occurrence in entries],
         # Without this, a week without sessions would say only "nothing".
         "next_weeks": mine.scheduled().filter(starts_at__gte=sunday_night).order_by("starts_at")[:NEXT_COUNT],
         "latest": visits_for(request.user).filter(logged_by=request.user).for_list()[:LATEST_LOGS],
@@ -97,7 +98,7 @@ def _occurrence_from_query(request, form):
     return form.fields["occurrence"].queryset.filter(pk=int(raw)).first()
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
 def visit_new(request):
     if request.method == "POST":
@@ -120,7 +121,7 @@ def visit_new(request):
     return render(request, "visitors/visit_form.html", {"form": form, "is_new": True})
 
 
-@require_GET
+@require_safe
 @staff_required
 def visit_list(request):
     # Queries: session, user, staff check, count for the pager, the page's
@@ -140,7 +141,7 @@ def _editable_visit_or_403(request, pk):
     return visit
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
 def visit_edit(request, pk):
     visit = _editable_visit_or_403(request, pk)
@@ -161,7 +162,7 @@ def visit_delete(request, pk):
     return redirect("visitors:visit_list")
 
 
-@require_GET
+@require_safe
 @staff_required
 def change_log(request):
     """Every change to visit logs in the coordinator's municipalities."""
@@ -189,7 +190,7 @@ def _tally_occurrence_or_404(request, pk):
     )
 
 
-@require_GET
+@require_safe
 @staff_required
 def tally(request, pk):
     occurrence = _tally_occurrence_or_404(request, pk)

@@ -32,7 +32,7 @@ def is_a4(pdf):
 
 @pytest.fixture
 def demo_data(transactional_db):
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", force=True, verbosity=0)
 
 
 def printed_pages(page, path):

@@ -47,7 +47,7 @@ PHONE_WIDTH = 360
 def demo_data(transactional_db):
     # The live server shares the test database; pages with real entries
     # exercise far more markup (colours, badges, cancellations) than empty ones.
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", force=True, verbosity=0)
 
 
 def open_page(new_page, live_server, path, language, width=None, status=200):

@@ -1,19 +1,18 @@
-"""``python manage.py seed_demo``: a believable demo of the two pilot
-municipalities, Mjölby and Kalmar.
+"""The demo's places and catalogue: the two pilot municipalities (Mjölby
+and Kalmar), their venues, the agencies, topics, e-services and things to
+try, and the demo logins with their roles. Loaded by ``seed_demo``
+(``visitors/management/commands``), which also loads the schedule
+(``sessions.demo``) and the visit logs (``visitors.demo``).
 
-Idempotent: every row is found by its slug (series by agency, venue, weekday,
-start time and format) and only written when something differs, so running
-it twice changes and duplicates nothing. Staff names are invented.
+Idempotent: every row is found by its slug and only written when something
+differs, so running it twice changes and duplicates nothing. Staff names
+are invented.
 """
 
 import dataclasses
-import datetime
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import models
 
 from agencies.models import (
     Agency,
@@ -28,29 +27,9 @@ from agencies.models import (
     TryItemKind,
     Venue,
 )
-from agencies.permissions import COORDINATORS_GROUP, PROJECT_LEADS_GROUP, ensure_role_groups
-from sessions.models import (
-    Format,
-    Occurrence,
-    OccurrenceStatus,
-    Recurrence,
-    StaffedSlot,
-    Weekday,
-)
-from sessions.page_cache import schedule_changed
-from sessions.schedule import cancel_occurrences
-from visitors.demo import seed_visits
-from visitors.models import Visit
+from agencies.permissions import COORDINATORS_GROUP, PROJECT_LEADS_GROUP
 
 DEMO_PASSWORD = "demo"
-# Series start this many weeks (about four months) before the day the demo
-# is loaded, so past weeks and the monthly statistics are not empty.
-WEEKS_OF_HISTORY = 17
-# The demo's one cancellation lies this far ahead.
-CANCELLATION_AFTER_DAYS = 14
-CANCELLATION_REASON = (
-    "Inställt den här gången: studie- och yrkesvägledaren är på utbildningsdag. Välkommen nästa tisdag!"
-)
 
 MUNICIPALITIES = [
     {"slug": "mjolby", "name": "Mjölby", "contact_email": "e-serviceverkstad.mjolby@example.org"},
@@ -480,137 +459,6 @@ TRY_ITEMS = [
 
 
 @dataclasses.dataclass
-class Series:
-    agency: str
-    venue: str
-    weekday: int
-    start: str
-    end: str
-    format: str = Format.DROP_IN
-    recurrence: str = Recurrence.WEEKLY
-    interval: int = 1
-    week_of_month: int | None = None
-    languages: str = "sv,en"
-    topics: tuple = ()
-    capacity: int | None = None
-    title: str = ""
-    title_en: str = ""
-    note: str = ""
-    note_en: str = ""
-
-
-MJOLBY, KALMAR = "mjolby-bibliotek", "kalmar-stadsbibliotek"
-LIBRARY_TOPICS = ("bankid", "e-legitimation", "mina-sidor", "digital-brevlada", "dator-och-mobil", "e-bocker")
-
-
-def library_drop_in(weekday, start, end):
-    return Series(
-        "mjolby-bibliotek",
-        MJOLBY,
-        weekday,
-        start,
-        end,
-        languages="sv,en,ar",
-        topics=LIBRARY_TOPICS,
-        title="Drop in i digitala verkstaden",
-        title_en="Drop-in in the digital workshop",
-        note="Kom när det passar dig. Ta med mobilen och ditt BankID om du har det.",
-        note_en="Come when it suits you. Bring your phone and your BankID if you have one.",
-    )
-
-
-SERIES = [
-    # The article's "one hour a month": childcare, second Thursday 14–15.
-    Series(
-        "mjolby-barnomsorg", MJOLBY, Weekday.THURSDAY, "14:00", "15:00",
-        recurrence=Recurrence.MONTHLY, week_of_month=2, topics=("forskoleplats", "skolval"),
-        title="Frågor om förskola och skolval", title_en="Questions about preschool and school choice",
-        note="Handläggare från barnomsorgen hjälper dig att söka, tacka ja till eller säga upp en plats.",
-        note_en="Case officers from childcare help you apply for, accept or give up a place.",
-    ),
-    Series(
-        "mjolby-studie-och-yrkesvagledning", MJOLBY, Weekday.TUESDAY, "10:00", "12:00",
-        topics=("studier", "soka-jobb"),
-        note="Ingen tidsbokning. Ta gärna med betyg om du har dem.",
-        note_en="No booking needed. Bring your grades if you have them.",
-    ),
-    *(library_drop_in(day, "13:00", "16:00") for day in range(Weekday.MONDAY, Weekday.FRIDAY)),
-    library_drop_in(Weekday.FRIDAY, "10:00", "12:00"),
-    Series(
-        "mjolby-medborgarservice", MJOLBY, Weekday.WEDNESDAY, "13:00", "15:00",
-        topics=("bygglov", "forsorjningsstod", "mina-sidor"),
-    ),
-    Series(
-        "mjolby-bibliotek", MJOLBY, Weekday.WEDNESDAY, "17:30", "19:00",
-        format=Format.LECTURE, recurrence=Recurrence.MONTHLY, week_of_month=3, capacity=20,
-        topics=("bankid", "e-legitimation"),
-        title="Föreläsning: Kom i gång med BankID", title_en="Lecture: Getting started with BankID",
-        note="Vi visar steg för steg hur du skaffar och använder mobilt BankID. Fri entré.",
-        note_en="We show step by step how to get and use Mobile BankID. Free entry.",
-    ),
-    Series(
-        "skatteverket", MJOLBY, Weekday.TUESDAY, "13:00", "15:00",
-        recurrence=Recurrence.MONTHLY, week_of_month=1, topics=("deklaration", "digital-brevlada"),
-    ),
-    Series(
-        "forsakringskassan", MJOLBY, Weekday.THURSDAY, "10:00", "12:00",
-        recurrence=Recurrence.MONTHLY, week_of_month=-1, languages="sv,en,ar", topics=("foraldrapenning",),
-    ),
-    Series(
-        "kalmar-stadsbibliotek", KALMAR, Weekday.MONDAY, "10:00", "12:00",
-        languages="sv,en,ar,so", topics=LIBRARY_TOPICS,
-        title="Drop in i digitala verkstaden", title_en="Drop-in in the digital workshop",
-    ),
-    Series(
-        "kalmar-stadsbibliotek", KALMAR, Weekday.FRIDAY, "10:00", "12:00",
-        languages="sv,en,ar,so", topics=LIBRARY_TOPICS,
-        title="Drop in i digitala verkstaden", title_en="Drop-in in the digital workshop",
-    ),
-    Series(
-        "kalmar-stadsbibliotek", KALMAR, Weekday.WEDNESDAY, "10:00", "12:00",
-        format=Format.BOOKED, capacity=4, languages="sv,en,ar",
-        topics=("bankid", "e-legitimation", "mina-sidor"),
-        title="Boka en halvtimme med en bibliotekarie", title_en="Book half an hour with a librarian",
-        note="Boka en tid på 30 minuter, till exempel för att skaffa BankID.",
-        note_en="Book a 30-minute time, for example to set up BankID.",
-    ),
-    Series(
-        "kalmar-stadsbibliotek", KALMAR, Weekday.THURSDAY, "14:00", "16:00",
-        format=Format.TRY, interval=2, topics=("dator-och-mobil", "e-bocker"),
-        title="Testa ny teknik", title_en="Try new technology",
-        note="Prova surfplattor, läsplattor och smarta högtalare innan du köper.",
-        note_en="Try tablets, e-readers and smart speakers before you buy.",
-    ),
-    Series(
-        "kalmar-stadsbibliotek", KALMAR, Weekday.MONDAY, "17:30", "19:00",
-        format=Format.LECTURE, recurrence=Recurrence.MONTHLY, week_of_month=1, capacity=40,
-        topics=("bankid", "mina-sidor"),
-        title="Föreläsning: Säker på nätet", title_en="Lecture: Safe online",
-        note="Så känner du igen bedrägerier och skyddar ditt BankID.",
-        note_en="How to recognise fraud and protect your BankID.",
-    ),
-    Series(
-        "kalmar-kontaktcenter", KALMAR, Weekday.THURSDAY, "10:00", "12:00",
-        topics=("bygglov", "forsorjningsstod", "mina-sidor"),
-    ),
-    Series(
-        "arbetsformedlingen", KALMAR, Weekday.TUESDAY, "13:00", "15:00",
-        interval=2, languages="sv,en,ar,so,ti", topics=("soka-jobb", "mina-sidor"),
-    ),
-    Series(
-        "skatteverket", KALMAR, Weekday.WEDNESDAY, "13:00", "15:00",
-        recurrence=Recurrence.MONTHLY, week_of_month=3, topics=("deklaration", "e-legitimation"),
-    ),
-]  # fmt: skip
-
-SERIES_FIELDS = (
-    "recurrence", "interval", "week_of_month", "languages", "capacity",
-    "title", "title_en", "note", "note_en",
-)  # fmt: skip
-CANCELLED_SERIES = SERIES[1]  # the study counsellor, Tuesdays 10–12
-
-
-@dataclasses.dataclass
 class DemoUser:
     username: str
     first_name: str
@@ -627,10 +475,6 @@ USERS = [
     DemoUser("personal.mjolby", "Sofia", "Ek", Role.STAFF, "mjolby-barnomsorg", "staff, Mjölby childcare"),
     DemoUser("projektledare", "Ingrid", "Sjöberg", Role.PROJECT_LEAD, description="project lead"),
 ]
-
-
-def parse_clock(value):
-    return datetime.time.fromisoformat(value)
 
 
 def same_value(obj, name, value):
@@ -666,152 +510,76 @@ def by_slug(model, slugs):
     return list(model.objects.filter(slug__in=slugs))
 
 
-class Command(BaseCommand):
-    help = "Load a believable demo of Mjölby and Kalmar. Safe to run again: nothing is duplicated."
+def load_places():
+    for data in MUNICIPALITIES:
+        upsert(Municipality, {"slug": data["slug"]}, data)
+    for data in VENUES:
+        fields = {**data, "municipality": Municipality.objects.get(slug=data["municipality"])}
+        upsert(Venue, {"slug": data["slug"]}, fields)
 
-    def handle(self, *args, **options):
-        self.today = timezone.localdate()
-        with transaction.atomic():
-            self.load_places()
-            self.load_catalogue()
-            slots = self.load_series()
-            self.cancel_one(slots[CANCELLED_SERIES.agency, CANCELLED_SERIES.venue, CANCELLED_SERIES.weekday])
-            # The groups carry permissions real coordinators need too, so
-            # they are made with or without DEBUG.
-            groups = ensure_role_groups()
-            users = self.load_users(groups) if settings.DEBUG else None
-            # Visit logs need staff who logged them: demo data only.
-            visits = seed_visits(self.today) if settings.DEBUG else 0
-        self.report(users)
-        self.stdout.write(f"Demo visit logs added: {visits} (Visit: {Visit.objects.count()}).")
 
-    def load_places(self):
-        for data in MUNICIPALITIES:
-            upsert(Municipality, {"slug": data["slug"]}, data)
-        for data in VENUES:
-            fields = {**data, "municipality": Municipality.objects.get(slug=data["municipality"])}
-            upsert(Venue, {"slug": data["slug"]}, fields)
-
-    def load_catalogue(self):
-        for data in AGENCIES:
-            municipality = data["municipality"] and Municipality.objects.get(slug=data["municipality"])
-            upsert(Agency, {"slug": data["slug"]}, {**data, "municipality": municipality})
-        for slug, name, name_en, keywords, keywords_en in TOPICS:
-            fields = {"name": name, "name_en": name_en, "keywords": keywords, "keywords_en": keywords_en}
-            upsert(Topic, {"slug": slug}, fields)
-        for data in ESERVICES:
-            fields = {key: value for key, value in data.items() if key != "topics"}
-            fields["agency"] = Agency.objects.get(slug=data["agency"])
-            eservice = upsert(EService, {"slug": data["slug"]}, fields)
-            eservice.topics.set(by_slug(Topic, data["topics"]))
-        for venue_slug, kind, name, name_en, description, description_en, staffed in TRY_ITEMS:
-            fields = {
-                "kind": kind,
-                "name_en": name_en,
-                "description": description,
-                "description_en": description_en,
-                "staff_must_be_present": staffed,
-            }
-            upsert(TryItem, {"venue": Venue.objects.get(slug=venue_slug), "name": name}, fields)
-
-    def load_series(self):
-        monday = self.today - datetime.timedelta(days=self.today.weekday())
-        first_date = monday - datetime.timedelta(weeks=WEEKS_OF_HISTORY)
-        slots = {}
-        for series in SERIES:
-            slot = self.load_one_series(series, first_date)
-            self.backfill_history(slot)
-            slots[series.agency, series.venue, series.weekday] = slot
-        return slots
-
-    def load_one_series(self, series, first_date):
-        lookup = {
-            "agency": Agency.objects.get(slug=series.agency),
-            "venue": Venue.objects.get(slug=series.venue),
-            "weekday": series.weekday,
-            "start_time": parse_clock(series.start),
-            "format": series.format,
-        }
-        fields = {name: getattr(series, name) for name in SERIES_FIELDS}
-        fields["end_time"] = parse_clock(series.end)
-        # The first date is set once: a later run must not move the series.
-        slot = upsert(StaffedSlot, lookup, fields, create_only={"first_date": first_date})
-        # Topics after saving: a many-to-many needs the row to exist.
-        slot.topics.set(by_slug(Topic, series.topics))
-        return slot
-
-    def backfill_history(self, slot):
-        """Store the series' past weeks too. The sync only writes today and
-        later, but a demo that "started six weeks ago" should show them."""
-        yesterday = self.today - datetime.timedelta(days=1)
-        rows = [
-            Occurrence(slot=slot, date=day, starts_at=start, ends_at=end)
-            for day in slot.dates_between(slot.first_date, yesterday)
-            for start, end in [slot.times_on(day)]
-        ]
-        Occurrence.objects.bulk_create(rows, ignore_conflicts=True)
-        schedule_changed()  # bulk writes send no signals
-
-    def cancel_one(self, slot):
-        """One cancellation with a public reason, a couple of weeks ahead.
-        Found by series, so a rerun (even days later) adds no second one."""
-        upcoming = slot.occurrences.filter(date__gte=self.today)
-        if upcoming.filter(status=OccurrenceStatus.CANCELLED).exists():
-            return
-        occurrence = (
-            upcoming.filter(date__gte=self.today + datetime.timedelta(days=CANCELLATION_AFTER_DAYS))
-            .order_by("date")
-            .first()
-        )
-        if occurrence is None:
-            return
-        cancel_occurrences([occurrence], CANCELLATION_REASON)
-
-    def load_users(self, groups):
-        for demo in USERS:
-            user = self.load_user(demo)
-            self.load_membership(user, demo)
-            if demo.role == Role.COORDINATOR:
-                user.groups.add(groups[COORDINATORS_GROUP])
-            elif demo.role == Role.PROJECT_LEAD:
-                user.groups.add(groups[PROJECT_LEADS_GROUP])
-        return USERS
-
-    def load_user(self, demo):
+def load_catalogue():
+    for data in AGENCIES:
+        municipality = data["municipality"] and Municipality.objects.get(slug=data["municipality"])
+        upsert(Agency, {"slug": data["slug"]}, {**data, "municipality": municipality})
+    for slug, name, name_en, keywords, keywords_en in TOPICS:
+        fields = {"name": name, "name_en": name_en, "keywords": keywords, "keywords_en": keywords_en}
+        upsert(Topic, {"slug": slug}, fields)
+    for data in ESERVICES:
+        fields = {key: value for key, value in data.items() if key != "topics"}
+        fields["agency"] = Agency.objects.get(slug=data["agency"])
+        eservice = upsert(EService, {"slug": data["slug"]}, fields)
+        eservice.topics.set(by_slug(Topic, data["topics"]))
+    for venue_slug, kind, name, name_en, description, description_en, staffed in TRY_ITEMS:
         fields = {
-            "first_name": demo.first_name,
-            "last_name": demo.last_name,
-            "email": f"{demo.username}@example.org",
-            # Coordinators and the project lead work in the admin.
-            "is_staff": demo.role in ("superuser", Role.COORDINATOR, Role.PROJECT_LEAD),
-            "is_superuser": demo.role == "superuser",
+            "kind": kind,
+            "name_en": name_en,
+            "description": description,
+            "description_en": description_en,
+            "staff_must_be_present": staffed,
         }
-        user = upsert(get_user_model(), {"username": demo.username}, fields, {"password": "!"})
-        if not user.check_password(DEMO_PASSWORD):
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-        return user
+        upsert(TryItem, {"venue": Venue.objects.get(slug=venue_slug), "name": name}, fields)
 
-    def load_membership(self, user, demo):
-        scope = {}
+
+def load_logins(groups):
+    """The demo logins (one per role), their memberships and groups; for
+    demos only (``seed_demo`` makes them with DEBUG on)."""
+    for demo in USERS:
+        user = _load_user(demo)
+        _load_membership(user, demo)
         if demo.role == Role.COORDINATOR:
-            scope["municipality"] = Municipality.objects.get(slug=demo.scope)
-        elif demo.role == Role.STAFF:
-            scope["agency"] = Agency.objects.get(slug=demo.scope)
-        elif demo.role != Role.PROJECT_LEAD:
-            return
-        Membership.objects.get_or_create(user=user, role=demo.role, **scope)
+            user.groups.add(groups[COORDINATORS_GROUP])
+        elif demo.role == Role.PROJECT_LEAD:
+            user.groups.add(groups[PROJECT_LEADS_GROUP])
+    return USERS
 
-    def report(self, users):
-        counts = ", ".join(
-            f"{model.__name__}: {model.objects.count()}"
-            for model in (Municipality, Venue, Agency, Topic, EService, TryItem, StaffedSlot, Occurrence)
-        )
-        self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({counts})."))
-        if users is None:
-            self.stdout.write("DEBUG is off, so no demo logins were created.")
-            return
-        self.stdout.write(f"Demo logins, all with the password '{DEMO_PASSWORD}':")
-        for demo in users:
-            name = f"{demo.first_name} {demo.last_name}"
-            self.stdout.write(f"  {demo.username:<20} {demo.description:<26} {name}")
+
+def _load_user(demo):
+    fields = {
+        "first_name": demo.first_name,
+        "last_name": demo.last_name,
+        "email": f"{demo.username}@example.org",
+        # Coordinators and the project lead work in the admin.
+        "is_staff": demo.role in ("superuser", Role.COORDINATOR, Role.PROJECT_LEAD),
+        "is_superuser": demo.role == "superuser",
+    }
+    user = upsert(get_user_model(), {"username": demo.username}, fields, {"password": "!"})
+    if not user.check_password(DEMO_PASSWORD):
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def _load_membership(user, demo):
+    scope = {}
+    if demo.role == Role.COORDINATOR:
+        scope["municipality"] = Municipality.objects.get(slug=demo.scope)
+    elif demo.role == Role.STAFF:
+        scope["agency"] = Agency.objects.get(slug=demo.scope)
+    elif demo.role != Role.PROJECT_LEAD:
+        return
+    Membership.objects.get_or_create(user=user, role=demo.role, **scope)
+
+
+# What the demo's report counts, lowest app first.
+COUNTED = (Municipality, Venue, Agency, Topic, EService, TryItem)

@@ -13,11 +13,9 @@ and PostgreSQL: no database collation, accent or full-text rule is involved.
 """
 
 import dataclasses
-import datetime
 import functools
 import unicodedata
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic
@@ -26,7 +24,6 @@ from sessions.models import Occurrence, StaffedSlot
 MAX_QUERY_LENGTH = 200
 MAX_ANSWERS = 5
 NEXT_TIMES = 3
-NEXT_WINDOW = datetime.timedelta(days=92)
 # Below this a phrase is no match at all; answers weaker than RELATIVE_CUT of
 # the best one are left out, so a clear answer is not buried in near misses.
 THRESHOLD = 0.5
@@ -292,12 +289,9 @@ def _attach_topics(answers, catalogue, topic_scores):
 
 def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES):
     """Up to ``per_agency`` coming sessions for each agency, in one query."""
-    now = now or timezone.now()
     ranked = (
-        Occurrence.objects.scheduled()
-        .between(now, now + NEXT_WINDOW)
-        .filter(slot__agency_id__in=agency_ids)
-        .first_per("slot__agency_id", per_agency)
+        Occurrence.objects.filter(slot__agency_id__in=agency_ids)
+        .next_per("slot__agency_id", per_agency, now)
         .select_related("slot__venue")
         .order_by("starts_at", "pk")
     )
