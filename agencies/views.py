@@ -18,7 +18,7 @@ from agencies.forms import AccessibilityReportForm
 from agencies.help_search import NEXT_WINDOW, next_times_by_agency, normalise, search
 from agencies.models import Agency, AgencyLevel, EService, Municipality, Topic, TryItem, Venue
 from sessions.models import Format, Occurrence, wall_clock
-from sessions.page_cache import cache_public_page
+from sessions.page_cache import cache_public_page, query_filters
 
 # How many coming sessions an agency's page lists per venue, and the "try"
 # page per venue.
@@ -31,7 +31,7 @@ def _by_display_name(objects):
 
 
 @require_GET
-@cache_public_page(minutes=5)
+@cache_public_page(minutes=5, filters=query_filters("q"))
 def help_finder(request):
     # Queries, with a search that finds something: topics, agencies,
     # e-services, e-service topics, the topics each agency's series cover,

@@ -13,14 +13,14 @@ from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from agencies.models import Agency, Venue
 from eserviceverkstad.i18n import format_day
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
 from sessions.models import Occurrence, wall_clock
-from sessions.page_cache import cache_public_page, schedule_version
+from sessions.page_cache import cache_public_page, not_for_others, query_filters, schedule_version
 from sessions.poster import poster_pages
 from sessions.weeks import IsoWeek
 
@@ -29,6 +29,9 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 NEXT_PER_VENUE = 3
 # "Next" looks this far ahead; further is not "next" for a resident.
 NEXT_WINDOW = datetime.timedelta(days=31)
+# The GET parameters the week page and the feed read; the page cache keys
+# on them alone and the views see no others.
+SCHEDULE_FILTERS = query_filters(*ScheduleFilterForm.base_fields)
 
 
 def _next_per_venue(now):
@@ -46,7 +49,7 @@ def _next_per_venue(now):
     return by_venue
 
 
-@require_GET
+@require_safe
 @cache_public_page(minutes=1)
 def home(request):
     # Queries: venues with municipality; occurrences happening now; the next
@@ -94,8 +97,8 @@ def _days(week, occurrences):
     ]
 
 
-@require_GET
-@cache_public_page
+@require_safe
+@cache_public_page(filters=SCHEDULE_FILTERS)
 def week(request, week=None):
     # Queries: the filter's choices (municipalities, venues, agencies,
     # topics, languages), one per filled-in filter to validate it, the
@@ -105,6 +108,8 @@ def week(request, week=None):
     occurrences = []
     if form.is_valid():
         occurrences = list(form.apply(Occurrence.objects.in_week(week.year, week.week)).for_schedule())
+    else:
+        not_for_others(request)
     context = {
         "week": week,
         "form": form,
@@ -116,7 +121,7 @@ def week(request, week=None):
     return render(request, "sessions/week.html", context)
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=300, public=True)
 def agency_colours(request):
     """The agencies' schedule colours as classes, because the
@@ -127,8 +132,8 @@ def agency_colours(request):
     return HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
 
 
-@require_GET
-@cache_public_page
+@require_safe
+@cache_public_page(filters=SCHEDULE_FILTERS)
 def calendar_feed(request):
     # Queries: the schedule version (cache key and ETag); when not cached,
     # the filter's choices and chosen values, and (unless the client's copy
@@ -144,22 +149,24 @@ def calendar_feed(request):
     version = schedule_version(request)
     etag = quote_etag(feed_etag(version, request.GET.urlencode(), get_language()))
     last_modified = version // 1_000_000_000
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if not_modified is not None:
-        return not_modified
-    body = build_calendar(occurrences, _("E-service workshop"))
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    # A 304 keeps the validators and Cache-Control, as RFC 9110 asks, so
+    # the client keeps its copy fresh and can ask again.
+    response = HttpResponse(content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
-    response["Content-Disposition"] = 'inline; filename="eserviceverkstad.ics"'
     response["Cache-Control"] = "public, max-age=900"
     # The language may come from the cookie as well as Accept-Language.
     patch_vary_headers(response, ["Cookie"])
+    conditional = get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
+    if conditional is not response:
+        return conditional  # 304, or 412 for a failed If-Match
+    response.content = build_calendar(occurrences, _("E-service workshop"))
+    response["Content-Disposition"] = 'inline; filename="eserviceverkstad.ics"'
     return response
 
 
-@require_GET
-@cache_public_page
+@require_safe
+@cache_public_page(filters=query_filters("venue"))
 def poster(request, week=None):
     # Queries: the venues with their municipality; the week's sessions with
     # series, agency and venue. (?venue=<slug> prints one venue.)
@@ -190,7 +197,7 @@ SCREEN_REFRESH_SECONDS = 60
 SCREEN_LATER_SHOWN = 4
 
 
-@require_GET
+@require_safe
 def screen(request, venue):
     # Queries: the venue; today's sessions there with series and agency; the
     # next session after today.
