@@ -1,6 +1,7 @@
 """The public week page and the home page, in Swedish and English."""
 
 import datetime
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import User
@@ -266,3 +267,25 @@ def test_agency_colours_come_as_a_stylesheet(client, mjolby_childcare):
     agency = mjolby_childcare.agency
     assert response["Content-Type"].startswith("text/css")
     assert f".agency-{agency.pk}{{background-color:#1f5f8b;color:#ffffff}}" in response.content.decode()
+
+
+class FormActions(HTMLParser):
+    """The action attribute of every form (None where it has none)."""
+
+    def __init__(self):
+        super().__init__()
+        self.actions = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            self.actions.append(dict(attrs).get("action"))
+
+
+def test_no_form_on_the_week_page_has_an_empty_action(client, mjolby_childcare):
+    # HTML forbids action="" (the validator reports it); the filter form names its page.
+    url = week_url(this_thursday())
+    parser = FormActions()
+    parser.feed(client.get(f"{url}?agency=barnomsorg").content.decode())
+    assert parser.actions, "the week page has its filter form and the language switch"
+    assert "" not in parser.actions
+    assert url in parser.actions
