@@ -86,6 +86,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it stores a page only after every other middleware has added
+    # its cookies and Vary headers (sessions/page_cache.py).
+    "sessions.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -262,8 +265,14 @@ CACHES = {
         "LOCATION": "eserviceverkstad_cache",
     },
     # Rendered public pages, per process; see sessions/page_cache.py.
+    # PAGE_CACHE=false keeps nothing, so every request renders (the "uncached"
+    # rows of benchmarks/run.py).
     "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": (
+            "django.core.cache.backends.locmem.LocMemCache"
+            if env_bool("PAGE_CACHE", True)
+            else "django.core.cache.backends.dummy.DummyCache"
+        ),
         "LOCATION": "pages",
         "OPTIONS": {"MAX_ENTRIES": 2000},
     },

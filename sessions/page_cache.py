@@ -9,6 +9,16 @@ server stops using its old pages at once; nothing is ever served stale.
 The version is written through the database cache inside the same
 transaction as the change, so it becomes visible exactly when the change
 does (and disappears with a rollback).
+
+How a page gets in and out:
+
+- ``cache_public_page`` wraps a view. It answers a hit from the cache and,
+  on a miss, runs the view on the *canonical* request (only the filters the
+  page declares, one value each, in a fixed order) and marks the request.
+- ``PageCacheMiddleware``, first in ``MIDDLEWARE``, stores a marked
+  response once every other middleware has processed it: only then are the
+  CSRF, session and messages cookies on it (a check inside the decorator
+  would run before them and cache another visitor's CSRF token).
 """
 
 import functools
@@ -17,9 +27,9 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils import timezone
-from django.utils.cache import get_conditional_response
+from django.utils.cache import cc_delim_re, get_conditional_response
 from django.utils.http import parse_http_date
 from django.utils.translation import get_language
 
@@ -27,6 +37,14 @@ VERSION_KEY = "schedule-version"
 # A safety net only: pages are replaced as soon as the version changes.
 PAGE_SECONDS = 600
 KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Content-Disposition", "Cache-Control", "Vary")
+# What a stored page may vary on. The key holds the language (chosen from
+# Accept-Language or the language cookie); Cookie is covered because pages
+# are only stored for, and served to, visitors without a session or a
+# message, and a page that sets or uses any cookie is never stored. A page
+# that varies on anything else is not stored.
+ACCOUNTED_VARY = {"accept-language", "cookie"}
+# The request attribute that marks a miss for PageCacheMiddleware.
+PENDING = "_page_cache_pending"
 
 
 def schedule_version(request=None):
@@ -47,64 +65,158 @@ def schedule_changed(*args, **kwargs):
     cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
+def schedule_versions(request, filters):
+    """The versions of what a page shows, for its cache key. Today one
+    version covers the whole schedule; this is the seam where a version per
+    municipality (chosen from ``filters``) can go."""
+    return (schedule_version(request),)
+
+
+def query_filters(*names):
+    """The page's filters as the cache sees them: the GET parameters
+    ``names`` that the request has, the last value of each, sorted. Every
+    other parameter is ignored, so ``?x=1`` finds the page without it and
+    cannot make a new cache entry."""
+
+    def filters(request):
+        return tuple(sorted((name, request.GET[name]) for name in names if name in request.GET))
+
+    return filters
+
+
+no_filters = query_filters()
+
+
+def not_for_others(request):
+    """Called by a view whose filters turned out invalid: its page is not
+    stored, so made-up filter values cannot fill the cache."""
+    setattr(request, PENDING, None)
+
+
 def _is_personal(request):
     # Logged-in staff see their own menu; a pending message is for one person.
     cookies = request.COOKIES
     return settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies
 
 
-def _key(view, request, minutes):
+def _key(view, request, filters, versions, minutes):
     moment = timezone.localtime()
     # Pages that show "next times" go stale with the clock, not only with
     # the schedule: their key changes every ``minutes``.
     clock = f"{moment:%Y-%m-%d}" if minutes is None else f"{moment:%Y-%m-%d %H}:{moment.minute // minutes}"
-    # Host and scheme too: the poster's QR code holds the page's own address.
     parts = [
-        view.__name__,
-        str(schedule_version(request)),
+        f"{view.__module__}.{view.__qualname__}",
+        repr(filters),
         get_language(),
+        # Host and scheme too: the poster's QR code holds the page's own address.
+        request.scheme,
+        request.get_host(),
+        request.path,
         clock,
-        request.build_absolute_uri(),
+        repr(versions(request, filters)),
     ]
     return "page:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def _canonical(request, filters):
+    # The view (and the templates: the language switch's "next", the week
+    # page's links) sees only what the key holds, so a stored page never
+    # carries the first visitor's extra parameters to the next one.
+    query = QueryDict(mutable=True)
+    for name, value in filters:
+        query[name] = value
+    query_string = query.urlencode()
+    request.GET = QueryDict(query_string)
+    request.META = {**request.META, "QUERY_STRING": query_string}
+
+
 def _from_cache(request, cached):
     content, headers = cached
-    etag, last_modified = headers.get("ETag"), headers.get("Last-Modified")
-    if etag or last_modified:
-        not_modified = get_conditional_response(
-            request, etag=etag, last_modified=last_modified and parse_http_date(last_modified)
-        )
-        if not_modified is not None:
-            return not_modified
-    response = HttpResponse(content)
+    # HEAD is the cached GET without its body, with the GET's length.
+    response = HttpResponse(b"" if request.method == "HEAD" else content)
     for name, value in headers.items():
         response[name] = value
-    return response
+    if request.method == "HEAD":
+        response["Content-Length"] = str(len(content))
+    last_modified = headers.get("Last-Modified")
+    # Given the response, Django's 304 keeps its ETag, Cache-Control,
+    # Last-Modified and Vary, so the client can keep revalidating; without a
+    # condition in the request it is the response itself.
+    return get_conditional_response(
+        request,
+        etag=headers.get("ETag"),
+        last_modified=last_modified and parse_http_date(last_modified),
+        response=response,
+    )
 
 
-def cache_public_page(view=None, *, minutes=None):
-    """Serve the view's 200 responses from the page cache for anonymous
-    visitors, with their content type and validators (ETag, Last-Modified),
-    answering 304 where the client's copy is current. The view must not
-    render per-visitor content (no CSRF token)."""
+def cache_public_page(view=None, *, minutes=None, filters=no_filters, versions=schedule_versions):
+    """Serve the view's 200 responses to GET and HEAD from the page cache
+    for anonymous visitors, with their content type and validators (ETag,
+    Last-Modified), answering 304 where the client's copy is current.
+
+    ``filters(request)`` says which GET parameters the page reads (see
+    ``query_filters``); the view sees no others. A view that finds them
+    invalid calls ``not_for_others(request)``. ``versions(request,
+    filters)`` gives the versions of what the page shows. Responses that
+    set or use a cookie are never stored (see PageCacheMiddleware)."""
     if view is None:
-        return functools.partial(cache_public_page, minutes=minutes)
+        return functools.partial(cache_public_page, minutes=minutes, filters=filters, versions=versions)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method != "GET" or _is_personal(request):
+        if request.method not in ("GET", "HEAD") or _is_personal(request):
             return view(request, *args, **kwargs)
-        pages = caches["pages"]
-        key = _key(view, request, minutes)
-        cached = pages.get(key)
+        chosen = filters(request)
+        key = _key(view, request, chosen, versions, minutes)
+        cached = caches["pages"].get(key)
         if cached is not None:
             return _from_cache(request, cached)
+        _canonical(request, chosen)
+        setattr(request, PENDING, key)
         response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.cookies:
-            headers = {name: response[name] for name in KEPT_HEADERS if name in response}
-            pages.set(key, (response.content, headers), PAGE_SECONDS)
+        # The CSRF middleware clears this flag once it has set the cookie,
+        # so look now as well: a page with a token is one visitor's.
+        if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            not_for_others(request)
         return response
 
     return wrapper
+
+
+def _messages_used(request):
+    storage = getattr(request, "_messages", None)
+    return storage is not None and (storage.used or storage.added_new)
+
+
+def _session_changed(request):
+    session = getattr(request, "session", None)
+    return session is not None and session.modified
+
+
+def _is_storable(request, response):
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if _messages_used(request) or _session_changed(request):
+        return False
+    vary = {header.strip().lower() for header in cc_delim_re.split(response.get("Vary", "")) if header}
+    return vary <= ACCOUNTED_VARY
+
+
+class PageCacheMiddleware:
+    """Stores the pages that ``cache_public_page`` missed, after every other
+    middleware. It must come first in MIDDLEWARE: middleware sees the
+    response in reverse order, so only the first one sees the cookies and
+    Vary headers that the session, CSRF, messages and locale middleware add.
+    Without it nothing is stored, which is slow but never wrong."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        key = getattr(request, PENDING, None)
+        if key is not None and _is_storable(request, response):
+            headers = {name: response[name] for name in KEPT_HEADERS if name in response}
+            caches["pages"].set(key, (response.content, headers), PAGE_SECONDS)
+        return response

@@ -25,7 +25,7 @@ from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
 from sessions.help_search import next_times_by_agency, normalise, search
 from sessions.models import Format, Occurrence, by_local_day, wall_clock
-from sessions.page_cache import cache_public_page, schedule_version
+from sessions.page_cache import cache_public_page, not_for_others, query_filters, schedule_version
 from sessions.poster import poster_pages
 from sessions.weeks import IsoWeek
 
@@ -33,6 +33,9 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 # How many coming sessions the home page, an agency's page (per venue) and
 # the "try" page (per venue) list.
 NEXT_PER_VENUE = 3
+# The GET parameters the week page and the feed read; the page cache keys
+# on them alone and the views see no others.
+SCHEDULE_FILTERS = query_filters(*ScheduleFilterForm.base_fields)
 
 
 def _by_venue_id(occurrences):
@@ -76,7 +79,7 @@ def _by_display_name(objects):
 
 
 @require_safe
-@cache_public_page(minutes=5)
+@cache_public_page(minutes=5, filters=query_filters("q"))
 def help_finder(request):
     # Queries, with a search that finds something: topics, agencies,
     # e-services, e-service topics, the topics each agency's series cover,
@@ -214,7 +217,7 @@ def _days(week, occurrences):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(filters=SCHEDULE_FILTERS)
 def week(request, week=None):
     # Queries: the filter's choices (municipalities, venues, agencies,
     # topics, languages), one per filled-in filter to validate it, the
@@ -224,6 +227,8 @@ def week(request, week=None):
     occurrences = []
     if form.is_valid():
         occurrences = list(form.apply(Occurrence.objects.in_week(week.year, week.week)).for_schedule())
+    else:
+        not_for_others(request)
     context = {
         "week": week,
         "form": form,
@@ -247,7 +252,7 @@ def agency_colours(request):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(filters=SCHEDULE_FILTERS)
 def calendar_feed(request):
     # Queries: the schedule version (cache key and ETag); when not cached,
     # the filter's choices and chosen values, and (unless the client's copy
@@ -263,22 +268,24 @@ def calendar_feed(request):
     version = schedule_version(request)
     etag = quote_etag(feed_etag(version, request.GET.urlencode(), get_language()))
     last_modified = version // 1_000_000_000
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if not_modified is not None:
-        return not_modified
-    body = build_calendar(occurrences, _("E-service workshop"))
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    # A 304 keeps the validators and Cache-Control, as RFC 9110 asks, so
+    # the client keeps its copy fresh and can ask again.
+    response = HttpResponse(content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
-    response["Content-Disposition"] = 'inline; filename="eserviceverkstad.ics"'
     response["Cache-Control"] = "public, max-age=900"
     # The language may come from the cookie as well as Accept-Language.
     patch_vary_headers(response, ["Cookie"])
+    conditional = get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
+    if conditional is not response:
+        return conditional  # 304, or 412 for a failed If-Match
+    response.content = build_calendar(occurrences, _("E-service workshop"))
+    response["Content-Disposition"] = 'inline; filename="eserviceverkstad.ics"'
     return response
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(filters=query_filters("venue"))
 def poster(request, week=None):
     # Queries: the venues with their municipality; the week's sessions with
     # series, agency and venue. (?venue=<slug> prints one venue.)

@@ -1,6 +1,7 @@
 """The public week page and the home page, in Swedish and English."""
 
 import datetime
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import User
@@ -279,3 +280,25 @@ def test_sessions_are_grouped_by_their_stockholm_date_with_empty_days_kept():
     assert grouped[datetime.date(2026, 7, 1)] == [after_midnight]
     assert grouped[datetime.date(2026, 7, 3)] == []
     assert after_midnight.local_start.tzinfo == STOCKHOLM
+
+
+class FormActions(HTMLParser):
+    """The action attribute of every form (None where it has none)."""
+
+    def __init__(self):
+        super().__init__()
+        self.actions = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            self.actions.append(dict(attrs).get("action"))
+
+
+def test_no_form_on_the_week_page_has_an_empty_action(client, mjolby_childcare):
+    # HTML forbids action="" (the validator reports it); the filter form names its page.
+    url = week_url(this_thursday())
+    parser = FormActions()
+    parser.feed(client.get(f"{url}?agency=barnomsorg").content.decode())
+    assert parser.actions, "the week page has its filter form and the language switch"
+    assert "" not in parser.actions
+    assert url in parser.actions

@@ -155,3 +155,22 @@ def test_a_busy_week_still_prints_on_one_page(transactional_db, new_page, live_s
     layout = page.locator(".poster-page").get_attribute("class")
     shown = page.locator(".poster-entry").count()
     assert pages == 1, f"{sessions} sessions ({layout}, {shown} shown) took {pages} pages"
+
+
+# The narrowest phone screen WCAG 1.4.10 (reflow) asks a page to fit.
+NARROW_WIDTH = 320
+
+
+@pytest.mark.parametrize("path", ["/screen/mjolby-bibliotek/", "/screen/kalmar-stadsbibliotek/?second=en"])
+def test_lobby_screen_fits_a_320_pixel_wide_screen(demo_data, new_page, live_server, path):
+    page = new_page(base_url=live_server.url, width=NARROW_WIDTH, height=640)
+    response = page.goto(path)
+    assert response is not None and response.status == 200
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    sticking_out = page.evaluate(
+        """width => [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > width)
+            .map(el => el.outerHTML.slice(0, 120))""",
+        NARROW_WIDTH,
+    )
+    assert scroll_width <= NARROW_WIDTH, f"{scroll_width}px wide: {sticking_out}"
