@@ -39,10 +39,20 @@ def format_clock(value, language=None):
     return format_time(value, "HH:mm", locale=babel_locale(language))
 
 
+# Names CLDR (and so Babel) lacks, or gives in a form residents do not use:
+# Dari and Kurmanji have no name there; Sorani is "centralkurdiska".
+LANGUAGE_NAMES = {
+    "sv_SE": {"prs": "dari", "kmr": "kurdiska (kurmanji)", "ckb": "kurdiska (sorani)"},
+    "en_GB": {"prs": "Dari", "kmr": "Kurdish (Kurmanji)", "ckb": "Kurdish (Sorani)"},
+}
+
+
 def language_name(code, language=None):
-    """The name of a language in the active language: 'arabiska' / 'Arabic'."""
-    locale = Locale.parse(babel_locale(language))
-    return locale.languages.get(code, code)
+    """The name of a language in the active language: 'arabiska' / 'Arabic';
+    never a bare code where a name exists in either language."""
+    locale_name = babel_locale(language)
+    name = LANGUAGE_NAMES.get(locale_name, {}).get(code) or Locale.parse(locale_name).languages.get(code)
+    return name or LANGUAGE_NAMES["en_GB"].get(code) or Locale.parse("en_GB").languages.get(code, code)
 
 
 def is_known_language(code):
