@@ -393,6 +393,12 @@ class Occurrence(models.Model):
     # Set when a coordinator changed this occurrence by hand; series edits
     # then leave it alone.
     is_exception = models.BooleanField(_("changed by hand"), default=False)
+    # A coordinator saw that a series edit left this occurrence outside the
+    # series and chose to keep it (or cancelled it). Whether it is outside
+    # is computed from the rule (sessions.schedule.awaiting_decision); this
+    # only records the decision, and the sync clears it when the date is
+    # back in the series.
+    kept_outside_series = models.BooleanField(_("kept outside the series"), default=False)
     # RFC 5545 SEQUENCE: grows each time the time, room or status changes.
     sequence = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
