@@ -222,6 +222,10 @@ class StaffedSlotAdmin(ScopedAdmin):
     search_fields = ("agency__name", "agency__name_en", "venue__name", "title", "title_en", "note")
     autocomplete_fields = ("agency", "venue", "topics")
     readonly_fields = ("preview",)
+
+    class Media:
+        js = ("js/admin-search-names.js",)
+
     fieldsets = (
         (None, {"fields": ("agency", "venue", "format", ("title", "title_en"))}),
         (
