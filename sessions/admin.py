@@ -36,6 +36,7 @@ from sessions.schedule import (
     cancel_occurrences,
     delete_unreferenced_occurrences,
     referenced_occurrence_ids,
+    sync_occurrences,
     uncancel_occurrences,
 )
 
@@ -264,8 +265,15 @@ class StaffedSlotAdmin(ScopedAdmin):
         return self.inlines if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        self._report_sync(request, getattr(obj, "last_sync", None))
+        obj.save(sync=False)
+
+    def save_related(self, request, form, formsets, change):
+        # The occurrence table first: an occurrence edited in the same save
+        # is then an exception that the sync leaves alone (and, if the new
+        # rule drops its date, lists outside the series), instead of being
+        # deleted under the edit.
+        super().save_related(request, form, formsets, change)
+        self._report_sync(request, sync_occurrences(form.instance))
 
     def save_formset(self, request, form, formset, change):
         for occurrence_form in formset.forms:
@@ -273,7 +281,7 @@ class StaffedSlotAdmin(ScopedAdmin):
         super().save_formset(request, form, formset, change)
 
     def _report_sync(self, request, result):
-        if result is not None and (result.created or result.moved or result.deleted):
+        if result.created or result.moved or result.deleted:
             self.message_user(
                 request,
                 _("Occurrences: %(created)d added, %(moved)d moved to the new time, %(deleted)d removed.")

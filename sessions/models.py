@@ -302,12 +302,17 @@ class StaffedSlot(models.Model):
     def times_on(self, day):
         return wall_clock(day, self.start_time), wall_clock(day, self.end_time)
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, sync=True, **kwargs):
+        """Saving a series brings its occurrences in line with it. The admin
+        passes ``sync=False`` and syncs after the occurrence table's own
+        edits are saved, so a session changed in the same save counts as
+        changed by hand."""
         super().save(*args, **kwargs)
-        from sessions.schedule import sync_occurrences
+        if sync:
+            from sessions.schedule import sync_occurrences
 
-        # Kept for the admin, which warns about occurrences the sync had to keep.
-        self.last_sync = sync_occurrences(self)
+            # Kept for the admin, which reports what the sync did.
+            self.last_sync = sync_occurrences(self)
 
 
 class OccurrenceStatus(models.TextChoices):

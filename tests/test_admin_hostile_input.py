@@ -93,7 +93,7 @@ hostile_text = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(year=hostile_text, month=hostile_text, day=hostile_text)
 def test_date_hierarchy_of_every_list_takes_any_year_month_and_day(
     admin_client, one_of_each, year, month, day

@@ -346,3 +346,17 @@ def test_no_signal_when_the_transaction_rolls_back(received, mondays, django_cap
     assert (callbacks, received.cancelled) == ([], [])
     monday.refresh_from_db()
     assert monday.status == OccurrenceStatus.SCHEDULED
+
+
+def test_a_room_changed_in_the_same_save_that_moves_the_series_is_left_behind_not_lost(client, lena, mondays):
+    slot, monday = mondays
+    client.force_login(lena)
+    data = form_data(client.get(change_url(slot)))
+    data[f"{inline_row(data, monday)}-room"] = ["Sagorummet"]
+    data["weekday"] = [str(Weekday.TUESDAY)]
+    response = client.post(change_url(slot), data)
+    assert response.status_code == 302
+    assert response.url == outside_url(slot)
+    monday.refresh_from_db()
+    assert (monday.room, monday.is_exception) == ("Sagorummet", True)
+    assert slot.occurrences.filter(date=monday.date + datetime.timedelta(days=1)).exists()
