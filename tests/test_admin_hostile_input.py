@@ -119,3 +119,11 @@ def test_series_form_with_a_value_that_is_no_id_shows_the_form_with_an_error(cli
     assert StaffedSlot.objects.get() == existing
     existing.refresh_from_db()
     assert existing.weekday == Weekday.THURSDAY
+
+
+@pytest.mark.parametrize("object_id", ["99999999999999999999", "abc", "%00", "-1"])
+@pytest.mark.parametrize("page", ["change", "outside_series"])
+def test_series_pages_with_an_id_that_is_no_id_are_not_found(admin_client, object_id, page):
+    response = admin_client.get(reverse(f"admin:schedule_staffedslot_{page}", args=[object_id]), follow=True)
+    assert response.status_code in (200, 404)
+    assert response.redirect_chain in ([], [(reverse("admin:index"), 302)])
