@@ -2,6 +2,10 @@
 e-services and who belongs where."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -16,9 +20,72 @@ from agencies.models import (
     Venue,
 )
 from agencies.permissions import limit_to_municipalities, municipalities_for
+from eserviceverkstad.fields import IdModelChoiceField, IdModelMultipleChoiceField, is_id
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class IdSafeAutocompleteMixin:
+    """The autocomplete widgets look up the posted value to re-render it;
+    a value that is no id ('abc', 20 digits) would make that lookup fail
+    with a 500 instead of showing the form's error message. Every model
+    here has an integer primary key."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if is_id(v)], attr)
+
+
+class IdSafeAutocompleteSelect(IdSafeAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class IdSafeAutocompleteSelectMultiple(IdSafeAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
+
+
+class FilterSafeChangeList(ChangeList):
+    """A change list that treats a filter value no database can use as an
+    invalid filter: the admin then shows the whole list (``?e=1``) instead of
+    a 500. Django checks most values itself, but not a year too large for a
+    date (``?started_at__year=99999999999999999999``), which fails only when
+    the date hierarchy builds its bounds or the SQL is compiled, nor a NUL
+    character, which PostgreSQL refuses only when the query runs."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        if any("\x00" in key or "\x00" in value for key, value in request.GET.items()):
+            raise IncorrectLookupParameters("NUL character in a filter")
+        try:
+            queryset = super().get_queryset(request, exclude_parameters)
+            queryset.query.get_compiler(queryset.db).as_sql()
+        except EmptyResultSet:
+            pass  # a filter no row can match: an empty list is the right answer
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+        return queryset
+
+
+class IdSafeAdmin(admin.ModelAdmin):
+    """The base of every admin here: relation fields refuse values that are
+    no id with a form error (``eserviceverkstad/fields.py``), and hostile
+    list filters do not make a 500."""
+
+    def get_changelist(self, request, **kwargs):
+        return FilterSafeChangeList
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = IdSafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        kwargs.setdefault("form_class", IdModelChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = IdSafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        kwargs.setdefault("form_class", IdModelMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ScopedAdmin(IdSafeAdmin):
     """A model admin whose rows belong to a municipality.
 
     ``municipality_path`` is the lookup from the model to its municipality.
@@ -102,7 +169,7 @@ class AgencyAdmin(ScopedAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(IdSafeAdmin):
     list_display = ("name", "name_en", "keywords")
     search_fields = ("name", "name_en", "slug", "keywords", "keywords_en")
     prepopulated_fields = {"slug": ("name",)}
@@ -123,7 +190,7 @@ class EServiceAdmin(ScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(IdSafeAdmin):
     list_display = ("user", "role", "agency", "municipality")
     list_filter = ("role", "municipality", "agency")
     list_select_related = ("user", "agency", "municipality")

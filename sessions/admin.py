@@ -1,21 +1,29 @@
 """Admin for the schedule: series with a preview of their next dates and
-their upcoming occurrences inline, and occurrences on their own with a
-"cancel with a reason" action for weeks such as Easter."""
+their upcoming occurrences inline, the "sessions outside the series" page
+that follows a series edit, and occurrences on their own with a "cancel with
+a reason" action for weeks such as Easter. Every cancellation goes through
+``sessions.schedule.cancel_occurrences``/``uncancel_occurrences``."""
 
 import datetime
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from agencies.admin import ScopedAdmin
+from eserviceverkstad.fields import is_id
 from eserviceverkstad.i18n import format_clock, format_day, format_long_date, format_weekday, language_name
 from sessions.models import (
     OFFERED_LANGUAGES,
@@ -23,7 +31,14 @@ from sessions.models import (
     StaffedSlot,
     split_languages,
 )
-from sessions.schedule import cancel_occurrences
+from sessions.schedule import (
+    awaiting_decision,
+    cancel_occurrences,
+    delete_unreferenced_occurrences,
+    referenced_occurrence_ids,
+    sync_occurrences,
+    uncancel_occurrences,
+)
 
 PREVIEW_COUNT = 8
 # The inline shows what a coordinator plans for: the coming months, plus
@@ -32,6 +47,8 @@ INLINE_WEEKS = 16
 # The fields a coordinator may change on one occurrence; a change to any of
 # them makes it an exception and grows its iCal SEQUENCE.
 CHANGES_SEQUENCE = ("starts_at", "ends_at", "room", "status", "cancellation_reason", "cancellation_reason_en")
+# What the cancel service decides; the other fields are saved as they are.
+STATUS_INPUTS = {"status", "cancellation_reason", "cancellation_reason_en"}
 
 
 def describe_date(day, start, end):
@@ -102,16 +119,66 @@ class StaffedSlotForm(forms.ModelForm):
 
 class OccurrenceForm(forms.ModelForm):
     """Any change made by hand makes the occurrence an exception, which
-    series edits leave alone, and bumps its calendar sequence number."""
+    series edits leave alone, and bumps its calendar sequence number. A
+    change of status goes through the one cancel service."""
+
+    # Set by the admin before saving: who cancelled, for the service's signal.
+    edited_by = None
 
     class Meta:
         model = Occurrence
         fields = CHANGES_SEQUENCE
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self._label_inputs(self.instance.date)
+
+    def _label_inputs(self, day):
+        """In the series' table of occurrences an input has only its column
+        heading above it, which screen readers do not tie to it: name each
+        by its column and date ("starts, time, Tuesday 8 December 2026")."""
+        when = f"{format_weekday(day)} {format_long_date(day)}"
+        for field in self.fields.values():
+            column = capfirst(field.label)
+            parts = getattr(field.widget, "widgets", None)
+            if parts and len(parts) == 2:
+                date_part, time_part = parts
+                date_part.attrs["aria-label"] = _("%(column)s, date, %(day)s") % {
+                    "column": column,
+                    "day": when,
+                }
+                time_part.attrs["aria-label"] = _("%(column)s, time, %(day)s") % {
+                    "column": column,
+                    "day": when,
+                }
+            else:
+                field.widget.attrs["aria-label"] = _("%(column)s, %(day)s") % {"column": column, "day": when}
+
     def save(self, commit=True):
-        if self.instance.pk and set(self.changed_data) & set(CHANGES_SEQUENCE):
-            self.instance.changed_by_hand()
-        return super().save(commit)
+        if not commit:
+            # The occurrence admin saves in save_model, through save_edit().
+            return super().save(commit=False)
+        return self.save_edit(self.edited_by)
+
+    def save_edit(self, by=None):
+        occurrence = super().save(commit=False)
+        changed = set(self.changed_data) & set(CHANGES_SEQUENCE)
+        cancel = occurrence.is_cancelled and bool(changed & STATUS_INPUTS)
+        uncancel = not occurrence.is_cancelled and "status" in changed
+        plain = changed - STATUS_INPUTS if cancel or uncancel else changed
+        with transaction.atomic():
+            if plain:
+                occurrence.changed_by_hand()
+                occurrence.save(update_fields=[*sorted(plain), "is_exception", "sequence", "updated_at"])
+            if cancel:
+                reason, reason_en = occurrence.cancellation_reason, occurrence.cancellation_reason_en
+                cancel_occurrences([occurrence], reason, reason_en, by=by)
+            elif uncancel:
+                uncancel_occurrences([occurrence], by=by)
+        if cancel or uncancel:
+            occurrence.refresh_from_db()
+        return occurrence
 
 
 class OccurrenceInline(admin.TabularInline):
@@ -156,6 +223,10 @@ class StaffedSlotAdmin(ScopedAdmin):
     search_fields = ("agency__name", "agency__name_en", "venue__name", "title", "title_en", "note")
     autocomplete_fields = ("agency", "venue", "topics")
     readonly_fields = ("preview",)
+
+    class Media:
+        js = ("js/admin-search-names.js",)
+
     fieldsets = (
         (None, {"fields": ("agency", "venue", "format", ("title", "title_en"))}),
         (
@@ -194,12 +265,22 @@ class StaffedSlotAdmin(ScopedAdmin):
         return self.inlines if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        self._report_sync(request, getattr(obj, "last_sync", None))
+        obj.save(sync=False)
+
+    def save_related(self, request, form, formsets, change):
+        # The occurrence table first: an occurrence edited in the same save
+        # is then an exception that the sync leaves alone (and, if the new
+        # rule drops its date, lists outside the series), instead of being
+        # deleted under the edit.
+        super().save_related(request, form, formsets, change)
+        self._report_sync(request, sync_occurrences(form.instance))
+
+    def save_formset(self, request, form, formset, change):
+        for occurrence_form in formset.forms:
+            occurrence_form.edited_by = request.user
+        super().save_formset(request, form, formset, change)
 
     def _report_sync(self, request, result):
-        if result is None:
-            return
         if result.created or result.moved or result.deleted:
             self.message_user(
                 request,
@@ -207,18 +288,187 @@ class StaffedSlotAdmin(ScopedAdmin):
                 % {"created": result.created, "moved": result.moved, "deleted": result.deleted},
                 messages.INFO,
             )
-        if result.kept:
-            kept = ", ".join(describe_occurrence(occurrence) for occurrence in result.kept)
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        # Nothing a series edit left on the public schedule outside the
+        # series stays there without the coordinator having seen it.
+        if awaiting_decision(StaffedSlot.objects.filter(pk=obj.pk)):
+            return HttpResponseRedirect(self._outside_series_url(obj))
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            self._warn_outside_series(request, self.get_queryset(request))
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and is_id(unquote(object_id)):
+            self._warn_outside_series(request, self.get_queryset(request).filter(pk=unquote(object_id)))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _warn_outside_series(self, request, slots):
+        """A warning, until the coordinator has decided, for each series with
+        sessions left outside it (one query for all of them)."""
+        waiting = {}
+        for occurrence in awaiting_decision(slots):
+            waiting.setdefault(occurrence.slot, []).append(occurrence)
+        for slot, occurrences in waiting.items():
+            text = ngettext(
+                "%(series)s: %(count)d session is no longer part of the series but still on the "
+                "public schedule.",
+                "%(series)s: %(count)d sessions are no longer part of the series but still on the "
+                "public schedule.",
+                len(occurrences),
+            ) % {"series": slot, "count": len(occurrences)}
+            link = gettext("Decide what happens to them")
+            message = format_html('{} <a href="{}">{}</a>', text, self._outside_series_url(slot), link)
+            self.message_user(request, message, messages.WARNING)
+
+    def _outside_series_url(self, slot):
+        opts = self.opts
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_outside_series",
+            args=[quote(slot.pk)],
+            current_app=self.admin_site.name,
+        )
+
+    def get_urls(self):
+        opts = self.opts
+        view = self.admin_site.admin_view(self.outside_series_view)
+        # Before the default URLs: their "<path:object_id>/" would match first.
+        return [
+            path(
+                "<path:object_id>/outside-series/",
+                view,
+                name=f"{opts.app_label}_{opts.model_name}_outside_series",
+            ),
+            *super().get_urls(),
+        ]
+
+    def outside_series_view(self, request, object_id):
+        """Sessions outside the series: one row per occurrence that a series
+        edit left behind, each to cancel (with a reason), delete (when
+        nothing points at it) or keep. Another municipality's series is a
+        404, as everywhere in ScopedAdmin."""
+        slot = self.get_object(request, unquote(object_id))
+        if slot is None:
+            raise Http404
+        if not self.has_change_permission(request, slot):
+            raise PermissionDenied
+        occurrences = awaiting_decision(StaffedSlot.objects.filter(pk=slot.pk))
+        referenced = referenced_occurrence_ids([o.pk for o in occurrences]) if occurrences else set()
+        data = request.POST if request.method == "POST" else None
+        decision_forms = [
+            OutsideSeriesForm(data, occurrence=o, referenced=o.pk in referenced) for o in occurrences
+        ]
+        if data is not None and all(form.is_valid() for form in decision_forms):
+            self._decide(request, slot, decision_forms)
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Sessions outside the series"),
+            "subtitle": str(slot),
+            "opts": self.opts,
+            "original": slot,
+            "series_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                args=[quote(slot.pk)],
+                current_app=self.admin_site.name,
+            ),
+            "decision_forms": decision_forms,
+            "has_errors": data is not None,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/sessions/outside_series.html", context)
+
+    def _decide(self, request, slot, decision_forms):
+        chosen = {}
+        for form in decision_forms:
+            chosen.setdefault(form.cleaned_data["decision"], []).append(form)
+        with transaction.atomic():
+            for form in chosen.get(OutsideSeriesForm.CANCEL, []):
+                data = form.cleaned_data
+                cancel_occurrences([form.occurrence], data["reason"], data["reason_en"], by=request.user)
+            seen = chosen.get(OutsideSeriesForm.CANCEL, []) + chosen.get(OutsideSeriesForm.KEEP, [])
+            Occurrence.objects.filter(pk__in=[form.occurrence.pk for form in seen]).update(
+                kept_outside_series=True
+            )
+            to_delete = [form.occurrence for form in chosen.get(OutsideSeriesForm.DELETE, [])]
+            deleted, still_referenced = delete_unreferenced_occurrences(to_delete)
+        self._report_decisions(request, slot, chosen, deleted, still_referenced)
+
+    def _report_decisions(self, request, slot, chosen, deleted, still_referenced):
+        counts = {
+            "cancelled": len(chosen.get(OutsideSeriesForm.CANCEL, [])),
+            "deleted": deleted,
+            "kept": len(chosen.get(OutsideSeriesForm.KEEP, [])),
+        }
+        if any(counts.values()):
+            self.log_change(request, slot, [{"changed": {"fields": ["occurrences"]}}])
+            self.message_user(
+                request,
+                _("Sessions outside the series: %(cancelled)d cancelled, %(deleted)d deleted, %(kept)d kept.")
+                % counts,
+                messages.SUCCESS,
+            )
+        for occurrence in still_referenced:
             self.message_user(
                 request,
                 _(
-                    "These occurrences are no longer part of the series but were kept, because "
-                    "bookings or visits point at them. Cancel them with a reason if they will not "
-                    "take place: %(kept)s"
+                    "%(occurrence)s was not deleted: a visit or booking now points at it. "
+                    "Cancel it or keep it."
                 )
-                % {"kept": kept},
+                % {"occurrence": describe_occurrence(occurrence)},
                 messages.WARNING,
             )
+
+
+class OutsideSeriesForm(forms.Form):
+    """What happens to one occurrence that a series edit left outside the
+    series. Leaving the choice empty decides later: the series keeps its
+    warning until then."""
+
+    CANCEL, DELETE, KEEP = "cancel", "delete", "keep"
+
+    decision = forms.ChoiceField(label=_("what happens to it"), widget=forms.RadioSelect, required=False)
+    reason = forms.CharField(
+        label=_("reason for cancellation"),
+        max_length=300,
+        required=False,
+        help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
+    reason_en = forms.CharField(
+        label=_("reason for cancellation (English)"),
+        max_length=300,
+        required=False,
+        help_text=_("Shown on the English schedule. Leave empty to show the Swedish reason."),
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
+
+    def __init__(self, *args, occurrence, referenced, **kwargs):
+        super().__init__(*args, prefix=f"occurrence-{occurrence.pk}", **kwargs)
+        self.occurrence, self.referenced = occurrence, referenced
+        self.description = describe_occurrence(occurrence)
+        choices = []
+        if not occurrence.is_cancelled:
+            choices.append(
+                (self.CANCEL, _("Cancel it, with the reason below: residents see it as cancelled"))
+            )
+        if not referenced:
+            choices.append((self.DELETE, _("Delete it: it disappears from the schedule")))
+        if occurrence.is_cancelled:
+            choices.append((self.KEEP, _("Keep it: it stays on the schedule as cancelled")))
+        else:
+            choices.append((self.KEEP, _("Keep it: it takes place on this day as well")))
+        self.fields["decision"].choices = choices
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.CANCEL and not cleaned.get("reason", "").strip():
+            self.add_error("reason", _("Write a reason for the cancellation; residents see it."))
+        return cleaned
 
 
 class CancelOccurrencesForm(forms.Form):
@@ -279,13 +529,16 @@ class OccurrenceAdmin(ScopedAdmin):
         extra_context = {**(extra_context or {}), "show_delete": False}
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def save_model(self, request, obj, form, change):
+        form.save_edit(by=request.user)
+
     @admin.action(description=_("Cancel selected occurrences"), permissions=["change"])
     def cancel_selected(self, request, queryset):
         queryset = queryset.select_related("slot__agency", "slot__venue").order_by("starts_at")
         form = CancelOccurrencesForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             changed = cancel_occurrences(
-                queryset, form.cleaned_data["reason"], form.cleaned_data["reason_en"]
+                queryset, form.cleaned_data["reason"], form.cleaned_data["reason_en"], by=request.user
             )
             for occurrence in changed:
                 self.log_change(request, occurrence, [{"changed": {"fields": ["status"]}}])

@@ -312,12 +312,17 @@ class StaffedSlot(models.Model):
     def times_on(self, day):
         return wall_clock(day, self.start_time), wall_clock(day, self.end_time)
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, sync=True, **kwargs):
+        """Saving a series brings its occurrences in line with it. The admin
+        passes ``sync=False`` and syncs after the occurrence table's own
+        edits are saved, so a session changed in the same save counts as
+        changed by hand."""
         super().save(*args, **kwargs)
-        from sessions.schedule import sync_occurrences
+        if sync:
+            from sessions.schedule import sync_occurrences
 
-        # Kept for the admin, which warns about occurrences the sync had to keep.
-        self.last_sync = sync_occurrences(self)
+            # Kept for the admin, which reports what the sync did.
+            self.last_sync = sync_occurrences(self)
 
 
 class OccurrenceStatus(models.TextChoices):
@@ -415,6 +420,12 @@ class Occurrence(models.Model):
     # Set when a coordinator changed this occurrence by hand; series edits
     # then leave it alone.
     is_exception = models.BooleanField(_("changed by hand"), default=False)
+    # A coordinator saw that a series edit left this occurrence outside the
+    # series and chose to keep it (or cancelled it). Whether it is outside
+    # is computed from the rule (sessions.schedule.awaiting_decision); this
+    # only records the decision, and the sync clears it when the date is
+    # back in the series.
+    kept_outside_series = models.BooleanField(_("kept outside the series"), default=False)
     # RFC 5545 SEQUENCE: grows each time the time, room or status changes.
     sequence = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

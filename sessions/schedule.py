@@ -10,15 +10,25 @@ Rules it keeps:
 - An occurrence a coordinator changed by hand (``is_exception``) is never
   overwritten.
 - An occurrence that a booking or visit points at is never deleted. If the
-  series no longer includes its date, it is kept as an exception, and the
-  caller is told so it can warn the coordinator.
+  series no longer includes its date, it is kept as an exception, also when
+  the reference appears while the sync runs (``delete_unreferenced_occurrences``).
+- Exceptions left outside the series after an edit are listed for the
+  coordinator (``awaiting_decision``), who cancels, deletes or keeps each.
+
+Cancelling goes through ``cancel_occurrences``/``uncancel_occurrences`` only,
+which send the ``occurrences_cancelled``/``occurrences_uncancelled`` signals.
 """
 
+import collections
+import contextlib
 import dataclasses
 import datetime
+import functools
 import logging
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.dispatch import Signal
 from django.utils import timezone
 
 from sessions.models import Occurrence, OccurrenceStatus, StaffedSlot, horizon_end, wall_clock
@@ -96,21 +106,74 @@ def sync_occurrences(slot, today=None, now=None):
     with transaction.atomic():
         # Serialises concurrent syncs of one series (an admin save racing the
         # nightly task); the unique (slot, date) constraint is the backstop.
-        StaffedSlot.objects.select_for_update().filter(pk=slot.pk).first()
+        # Only the series' row: the default ordering joins the venue, whose
+        # row would be locked too and every visit logged there would wait.
+        StaffedSlot.objects.select_for_update(of=("self",)).filter(pk=slot.pk).first()
         # Sessions that have ended are history, even today's.
         existing = {o.date: o for o in slot.occurrences.filter(date__gte=today, ends_at__gt=now)}
         to_create, to_move, gone = _plan(slot, existing, wanted)
         Occurrence.objects.bulk_create(to_create, ignore_conflicts=True)
         Occurrence.objects.bulk_update(to_move, ["starts_at", "ends_at", "sequence", "updated_at"])
-        referenced = referenced_occurrence_ids([o.pk for o in gone]) if gone else set()
-        kept = [o for o in gone if o.pk in referenced]
-        Occurrence.objects.filter(pk__in=[o.pk for o in kept]).update(is_exception=True)
-        result.deleted, _by_model = Occurrence.objects.filter(
-            pk__in=[o.pk for o in gone if o.pk not in referenced]
-        ).delete()
-    result.created, result.moved, result.kept = len(to_create), len(to_move), kept
+        # A date back in the series is no longer "kept outside" it, so a
+        # later edit that drops it again asks the coordinator again.
+        slot.occurrences.filter(date__in=list(wanted), kept_outside_series=True).update(
+            kept_outside_series=False
+        )
+        result.deleted, result.kept = delete_unreferenced_occurrences(gone)
+    result.created, result.moved = len(to_create), len(to_move)
     schedule_changed()  # bulk writes send no signals
     return result
+
+
+def delete_unreferenced_occurrences(occurrences):
+    """Delete those of ``occurrences`` that nothing points at; keep the rest
+    as exceptions. Returns (number deleted, occurrences kept).
+
+    A visit or booking may start pointing at one of them between the check
+    and the delete (a visit logged while a series is re-synced). Each delete
+    therefore runs in a savepoint with the foreign keys checked at once
+    instead of at commit: Django's own PROTECT check (ProtectedError) or the
+    database's (IntegrityError) then fails that savepoint only, and the rows
+    that became referenced are kept. The save of the series never fails."""
+    candidates = {o.pk: o for o in occurrences}
+    deletable = set(candidates) - referenced_occurrence_ids(list(candidates)) if candidates else set()
+    deleted = 0
+    while deletable:
+        try:
+            with _foreign_keys_checked_at_once(), transaction.atomic():
+                _total, by_model = Occurrence.objects.filter(pk__in=deletable).delete()
+            deleted = by_model.get(Occurrence._meta.label, 0)
+            break
+        except (ProtectedError, IntegrityError):
+            now_referenced = referenced_occurrence_ids(list(deletable))
+            if not now_referenced:
+                raise  # not a new reference: a real error
+            deletable -= now_referenced
+    kept = [occurrence for pk, occurrence in candidates.items() if pk not in deletable]
+    Occurrence.objects.filter(pk__in=[o.pk for o in kept], is_exception=False).update(is_exception=True)
+    for occurrence in kept:
+        occurrence.is_exception = True
+    return deleted, kept
+
+
+@contextlib.contextmanager
+def _foreign_keys_checked_at_once():
+    """PostgreSQL checks Django's foreign keys (DEFERRABLE INITIALLY
+    DEFERRED) at commit, outside any savepoint we could roll back. SQLite
+    has no such switch; there the database-wide write lock, taken by the
+    DELETE, keeps others from committing a reference between Django's
+    PROTECT check and the delete."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def extend_horizon():
@@ -126,21 +189,123 @@ def extend_horizon():
     return created
 
 
-def cancel_occurrences(occurrences, reason, reason_en=""):
-    """Cancel every occurrence with ``reason`` (shown to the public); returns
-    those that changed. A cancellation is a hand-made exception: later series
-    edits leave it alone, and calendar clients see a higher SEQUENCE."""
-    changed = []
-    for occurrence in occurrences:
-        wanted = (OccurrenceStatus.CANCELLED, reason, reason_en)
-        if (occurrence.status, occurrence.cancellation_reason, occurrence.cancellation_reason_en) == wanted:
-            continue
-        occurrence.status, occurrence.cancellation_reason, occurrence.cancellation_reason_en = wanted
-        occurrence.changed_by_hand()
-        changed.append(occurrence)
-    Occurrence.objects.bulk_update(
-        changed,
-        ["status", "cancellation_reason", "cancellation_reason_en", "is_exception", "sequence", "updated_at"],
+# The one place where cancelling and un-cancelling happen, whatever the path:
+# the occurrence admin's "cancel selected" action, a status changed in the
+# occurrence form or the series' inline, the "sessions outside the series"
+# page, and the coming period cancellation and holiday warnings. Whatever
+# must follow a cancellation (telling the people booked on it) connects a
+# receiver to these signals. They are sent once the transaction has
+# committed, so a rollback notifies no one, with
+#   occurrence_ids: the ids whose status changed (a list),
+#   by: the user who did it, or None for code (the demo data),
+# and for ``occurrences_cancelled`` also ``reason`` and ``reason_en``.
+occurrences_cancelled = Signal()
+occurrences_uncancelled = Signal()
+
+STATUS_FIELDS = [
+    "status",
+    "cancellation_reason",
+    "cancellation_reason_en",
+    "is_exception",
+    "sequence",
+    "updated_at",
+]
+
+
+def _locked(occurrences):
+    ids = [occurrence.pk for occurrence in occurrences]
+    return list(
+        Occurrence.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("slot__agency")
+        .order_by("starts_at", "pk")
     )
-    schedule_changed()  # bulk writes send no signals
+
+
+def cancel_occurrences(occurrences, reason, reason_en="", by=None):
+    """Cancel every occurrence with ``reason`` (shown to the public) and
+    return those that changed, as fresh rows. Occurrences that are already
+    cancelled get the new reason but are not announced again. A
+    cancellation is a hand-made exception: later series edits leave it
+    alone, and calendar clients see a higher SEQUENCE."""
+    if not reason.strip():
+        raise ValueError("A cancellation needs a reason; residents see it.")
+    wanted = (OccurrenceStatus.CANCELLED, reason, reason_en)
+    with transaction.atomic():
+        changed, newly_cancelled = [], []
+        for occurrence in _locked(occurrences):
+            if (
+                occurrence.status,
+                occurrence.cancellation_reason,
+                occurrence.cancellation_reason_en,
+            ) == wanted:
+                continue
+            if not occurrence.is_cancelled:
+                newly_cancelled.append(occurrence.pk)
+            occurrence.status, occurrence.cancellation_reason, occurrence.cancellation_reason_en = wanted
+            occurrence.changed_by_hand()
+            changed.append(occurrence)
+        Occurrence.objects.bulk_update(changed, STATUS_FIELDS)
+        schedule_changed()  # bulk writes send no signals
+        if newly_cancelled:
+            transaction.on_commit(
+                functools.partial(
+                    occurrences_cancelled.send,
+                    sender=Occurrence,
+                    occurrence_ids=newly_cancelled,
+                    reason=reason,
+                    reason_en=reason_en,
+                    by=by,
+                )
+            )
     return changed
+
+
+def uncancel_occurrences(occurrences, by=None):
+    """Undo a cancellation: the occurrences take place again, without a
+    reason. They stay exceptions (the coordinator decided about them) and
+    calendar clients see a higher SEQUENCE. Returns those that changed."""
+    with transaction.atomic():
+        changed = [occurrence for occurrence in _locked(occurrences) if occurrence.is_cancelled]
+        for occurrence in changed:
+            occurrence.status = OccurrenceStatus.SCHEDULED
+            occurrence.cancellation_reason = occurrence.cancellation_reason_en = ""
+            occurrence.changed_by_hand()
+        Occurrence.objects.bulk_update(changed, STATUS_FIELDS)
+        schedule_changed()
+        if changed:
+            transaction.on_commit(
+                functools.partial(
+                    occurrences_uncancelled.send,
+                    sender=Occurrence,
+                    occurrence_ids=[occurrence.pk for occurrence in changed],
+                    by=by,
+                )
+            )
+    return changed
+
+
+def outside_series(occurrences):
+    """Those of ``occurrences`` (with their series loaded) whose date their
+    series' rule no longer produces: left behind by a series edit."""
+    by_slot = collections.defaultdict(list)
+    for occurrence in occurrences:
+        by_slot[occurrence.slot].append(occurrence)
+    left = []
+    for slot, rows in by_slot.items():
+        dates = set(slot.dates_between(min(o.date for o in rows), max(o.date for o in rows)))
+        left += [occurrence for occurrence in rows if occurrence.date not in dates]
+    return sorted(left, key=lambda occurrence: (occurrence.starts_at, occurrence.pk))
+
+
+def awaiting_decision(slots, now=None):
+    """Upcoming occurrences of ``slots`` (a queryset) that a series edit left
+    outside the series and that no coordinator has decided about yet; they
+    are still on the public schedule. "Outside the series" is computed from
+    the rule, not stored, so it is never out of date. Only exceptions can
+    be outside: the sync deletes every other such row, or makes it an
+    exception when something points at it. One query."""
+    candidates = Occurrence.objects.filter(
+        slot__in=slots, ends_at__gt=now or timezone.now(), is_exception=True, kept_outside_series=False
+    ).select_related("slot__agency", "slot__venue")
+    return outside_series(candidates)

@@ -271,3 +271,41 @@ def test_a_gap_date_saved_around_validation_is_skipped_not_a_crash():
     sync_occurrences(last_sunday_of_march, today=D(2027, 1, 1))
     dates = set(last_sunday_of_march.occurrences.values_list("date", flat=True))
     assert D(2027, 2, 28) in dates and D(2027, 3, 28) not in dates
+
+
+def test_an_occurrence_that_a_visit_points_at_by_the_time_of_the_delete_is_kept(monkeypatch):
+    """The reference appears after the sync's check (a visit logged
+    meanwhile): Django's PROTECT check refuses the delete, and the sync
+    keeps the occurrence instead of failing. The threaded race on
+    PostgreSQL is in tests/test_sync_race.py."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from sessions import schedule
+    from visitors.models import Visit
+
+    slot = factories.slot(first_date=timezone.localdate())  # Thursdays
+    visited, plain = slot.occurrences.filter(ends_at__gt=timezone.now()).order_by("date")[:2]
+    Visit.objects.create(
+        occurrence=visited, agency=slot.agency, venue=slot.venue, started_at=visited.starts_at,
+        duration_minutes=10, logged_by=get_user_model().objects.create_user("sofia"),
+        submission_key="6f1c1f3e-1111-4b4b-9c9c-000000000002",
+    )  # fmt: skip
+    real = schedule.referenced_occurrence_ids
+    calls = []
+
+    def not_yet_then_real(ids):
+        calls.append(ids)
+        return set() if len(calls) == 1 else real(ids)
+
+    monkeypatch.setattr(schedule, "referenced_occurrence_ids", not_yet_then_real)
+    slot.weekday = 4
+    slot.full_clean()
+    slot.save()
+
+    assert slot.last_sync.kept == [visited]
+    assert len(calls) == 2  # the check, and again after the refused delete
+    visited.refresh_from_db()
+    assert visited.is_exception
+    assert not slot.occurrences.filter(pk=plain.pk).exists()
+    assert slot.occurrences.filter(date=plain.date + datetime.timedelta(days=1)).exists()
