@@ -568,6 +568,11 @@ class StatsFilter(forms.Form):
         self.fields["venue"].set_objects(scope.venues().order_by("name"))
         self.fields["agency"].set_objects(scope.agencies().order_by("name"))
         self.fields["format"].choices = [("", _("All"))] + list(Format.choices)
+        for name, bound in self.fields.items():
+            if name != "publication":
+                bound.widget.attrs["class"] = (
+                    "form-select" if isinstance(bound.widget, forms.Select) else "form-control"
+                )
         self.period = self.filters = None
         self.publication = False
 
@@ -728,8 +733,8 @@ class ReportBuilder:
 
     def by_agency(self):
         rows = [
-            Row(_localized_name(r, "agency__"), [r["visits"], r["people"]], key=str(r["agency_id"]))
-            for r in self._grouped(self.in_period, ["agency_id", "agency__name", "agency__name_en"])
+            Row(_localized_name(r, "agency__"), [r["visits"], r["people"]], key=r["agency__slug"])
+            for r in self._grouped(self.in_period, ["agency__slug", "agency__name", "agency__name_en"])
         ]
         return self._breakdown("agency", _("Visits per agency"), _("Agency"), rows)
 
@@ -783,9 +788,9 @@ class ReportBuilder:
         (one query)."""
         duration = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
         slot_fields = [
-            "slot_id", "slot__agency_id", "slot__agency__name", "slot__agency__name_en", "slot__venue__name",
-            "slot__title", "slot__title_en", "slot__recurrence", "slot__weekday", "slot__interval",
-            "slot__week_of_month", "slot__start_time", "slot__end_time", "slot__first_date",
+            "slot_id", "slot__agency__slug", "slot__agency__name", "slot__agency__name_en",
+            "slot__venue__name", "slot__title", "slot__title_en", "slot__recurrence", "slot__weekday",
+            "slot__interval", "slot__week_of_month", "slot__start_time", "slot__end_time", "slot__first_date",
         ]  # fmt: skip
         series = list(
             self.staffed.values(*slot_fields)
@@ -854,7 +859,7 @@ def _staffed_tables(series, visits):
             )
         )
         agency = per_agency.setdefault(
-            row["slot__agency_id"],
+            row["slot__agency__slug"],
             {
                 "label": _localized_name(row, "slot__agency__"),
                 "hours": Decimal("0.00"),
@@ -866,10 +871,8 @@ def _staffed_tables(series, visits):
         agency["sessions"] += row["sessions"]
         agency["visits"] += count
     agency_rows = [
-        Row(
-            a["label"], [a["hours"], a["sessions"], a["visits"], _ratio(a["visits"], a["hours"])], key=str(pk)
-        )
-        for pk, a in per_agency.items()
+        Row(a["label"], [a["hours"], a["sessions"], a["visits"], _ratio(a["visits"], a["hours"])], key=slug)
+        for slug, a in per_agency.items()
     ]
     tables = []
     for slug, title, header, rows in (
@@ -903,7 +906,7 @@ def _heatmap(visit_cells, schedule_groups):
     scheduled = {}  # (agency id, weekday, hour) -> hours
     names, cells = {}, {}
     for group in schedule_groups:
-        agency = group["slot__agency_id"]
+        agency = group["slot__agency__slug"]
         names[agency] = _localized_name(group, "slot__agency__")
         begin = group["start_hour"] * 60 + group["start_minute"]
         finish = group["end_hour"] * 60 + group["end_minute"]
@@ -961,15 +964,15 @@ def _referral_matrix(pairs):
     """``pairs``: values() rows (from agency, to agency, visits)."""
     senders, receivers = {}, {}
     for pair in pairs:
-        senders[pair["agency_id"]] = _localized_name(pair, "agency__")
-        receivers[pair["referred_to_id"]] = _localized_name(pair, "referred_to__")
-    counts = {(p["agency_id"], p["referred_to_id"]): p["visits"] for p in pairs}
+        senders[pair["agency__slug"]] = _localized_name(pair, "agency__")
+        receivers[pair["referred_to__slug"]] = _localized_name(pair, "referred_to__")
+    counts = {(p["agency__slug"], p["referred_to__slug"]): p["visits"] for p in pairs}
     to_order = sorted(receivers, key=lambda pk: receivers[pk])
     rows = []
     for sender in sorted(senders, key=lambda pk: senders[pk]):
         values = [counts.get((sender, receiver), 0) for receiver in to_order]
-        rows.append(Row(senders[sender], values + [sum(values)], key=str(sender)))
-    columns = [Column(str(pk), receivers[pk]) for pk in to_order] + [Column("total", _("Total"))]
+        rows.append(Row(senders[sender], values + [sum(values)], key=sender))
+    columns = [Column(slug, receivers[slug]) for slug in to_order] + [Column("total", _("Total"))]
     table = Table(
         "referrals",
         _("Referrals from agency (rows) to agency (columns)"),
@@ -1013,7 +1016,7 @@ def build_report(scope, period, filters=None, publication=False, now=None):
     """Every figure for ``scope`` in ``period`` narrowed by ``filters``.
     With ``publication``, small counts are hidden (see ``suppress``).
 
-    Queries (15, whatever the number of visits): headline counts; visits
+    Queries (16, whatever the number of visits): headline counts; visits
     per agency, topic, e-service, outcome, mode, language, device, age band
     and first visit (one each); staffed hours per series and visits per
     series; the heatmap's visits and its scheduled hours; the referral
@@ -1062,7 +1065,7 @@ def build_report(scope, period, filters=None, publication=False, now=None):
             end_minute=ExtractMinute("ends_at", **local),
         )
         .values(
-            "slot__agency_id",
+            "slot__agency__slug",
             "slot__agency__name",
             "slot__agency__name_en",
             "weekday",
@@ -1078,10 +1081,10 @@ def build_report(scope, period, filters=None, publication=False, now=None):
     pairs = list(
         builder.in_period.filter(referred_to__isnull=False)
         .values(
-            "agency_id",
+            "agency__slug",
             "agency__name",
             "agency__name_en",
-            "referred_to_id",
+            "referred_to__slug",
             "referred_to__name",
             "referred_to__name_en",
         )  # fmt: skip
