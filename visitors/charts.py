@@ -157,8 +157,8 @@ def heatmap_chart(heatmap, day_names):
             )
     height = top + 7 * cell_height
     legend = [
-        (left + i * 48, fill, "#ffffff" if i >= DARK_FROM_LEVEL else "#1a1a1a", text)
-        for i, (fill, text) in enumerate(zip(HEAT_FILLS[1:], _legend_texts(largest), strict=True))
+        (left + i * 48, HEAT_FILLS[level], "#ffffff" if level >= DARK_FROM_LEVEL else "#1a1a1a", text)
+        for i, (level, text) in enumerate(_legend_texts(largest))
     ]
     return HeatmapChart(
         cells=cells,
@@ -176,21 +176,24 @@ def heatmap_chart(heatmap, day_names):
 
 
 def _heat_level(value, largest):
+    """0 for no visits, else 1 to 5 by the share of the busiest cell."""
     if isinstance(value, Suppressed):
         return 1
     if not value:
         return 0
-    return min(len(HEAT_FILLS) - 1, 1 + (value - 1) * (len(HEAT_FILLS) - 1) // largest)
+    steps = len(HEAT_FILLS) - 1
+    return max(1, -(-value * steps // largest))
 
 
 def _legend_texts(largest):
-    """The range of visits each shade stands for."""
+    """(level, the range of visits it stands for), leaving out shades no
+    count can have (with at most 4 visits in a cell, 5 shades cannot all be used)."""
     steps = len(HEAT_FILLS) - 1
     texts = []
     for level in range(1, steps + 1):
-        low = max(1, (level - 1) * largest // steps + 1)
-        high = max(low, level * largest // steps)
-        texts.append(str(low) if low == high else f"{low}–{high}")
+        low, high = (level - 1) * largest // steps + 1, level * largest // steps
+        if low <= high:
+            texts.append((level, str(low) if low == high else f"{low}–{high}"))
     return texts
 
 

@@ -165,7 +165,7 @@ class Figure:
             return None if then is None else SUPPRESSED
         if not then:
             return None
-        return (Decimal(now - then) * 100 / Decimal(then)).quantize(Decimal("1"), ROUND_HALF_UP)
+        return int((Decimal(now - then) * 100 / Decimal(then)).quantize(Decimal("1"), ROUND_HALF_UP))
 
     @property
     def change_previous(self):
@@ -644,6 +644,13 @@ class StatsFilter(forms.Form):
                 code="too_long",
             )
         return Period.range(first, last)
+
+    def wants_publication(self):
+        """The publication switch as asked for, also when the form has errors."""
+        try:
+            return OnOffField().to_python(self.data.get("publication", ""))
+        except ValidationError:
+            return False
 
     def is_valid(self):
         valid = super().is_valid()
