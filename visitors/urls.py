@@ -7,6 +7,7 @@ register_converter(IdConverter, "id")
 
 app_name = "visitors"
 urlpatterns = [
+    path("staff/start/", views.start, name="start"),
     path("staff/", views.my_day, name="my_day"),
     path("staff/visits/", views.visit_list, name="visit_list"),
     path("staff/visits/new/", views.visit_new, name="visit_new"),
