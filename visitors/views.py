@@ -49,6 +49,8 @@ def staff_required(view):
     def wrapper(request, *args, **kwargs):
         if not is_staff_member(request.user):
             raise PermissionDenied
+        # Staff and coordinators see statistics: the menu need not ask again.
+        request.user._may_see_statistics = True
         return view(request, *args, **kwargs)
 
     return wrapper
