@@ -55,6 +55,8 @@ def test_the_menu_leads_a_coordinator_to_their_statistics(world, new_page, live_
     log_in(page, "karin")
     page.get_by_role("link", name="Statistics").click()
     page.wait_for_url("**/staff/stats/")
+    # The filters fold away under the figures' heading; a tap opens them.
+    page.get_by_text("Choose period and filters", exact=True).click()
     page.locator("#id_period").fill("2026-11")
     page.get_by_role("button", name="Show statistics").click()
     page.wait_for_url("**/staff/stats/?period=2026-11*")
