@@ -6,13 +6,15 @@ see everything. The rule lives here, once, so every admin and every later
 view asks the same question the same way.
 """
 
+from dataclasses import dataclass
+
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, Q
 
-from agencies.models import Agency, Membership, Municipality, Role, Venue
+from agencies.models import Agency, AgencyLevel, Membership, Municipality, Role, Venue
 
 COORDINATORS_GROUP = "Koordinatorer"
 PROJECT_LEADS_GROUP = "Projektledare"
@@ -183,3 +185,57 @@ def venues_for_logging(user):
     return Venue.objects.filter(
         Q(municipality__in=coordinating.values("municipality")) | (~Q(Exists(coordinating)) & staff_venues)
     )
+
+
+# Statistics. Who may see whose figures, as plain ids, so the statistics
+# module can narrow visits and occurrences with them.
+
+
+@dataclass(frozen=True)
+class StatisticsScope:
+    """The figures a user may see: ``everything`` (project leads and
+    superusers), or the visits at ``municipality_ids``' venues (coordinators)
+    together with the visits of ``agency_ids`` (staff). A staff member's
+    agencies work in ``agency_municipality_ids``, or in every municipality
+    when one of them is national (``national_staff``, e.g. Skatteverket)."""
+
+    everything: bool = False
+    municipality_ids: frozenset = frozenset()
+    agency_ids: frozenset = frozenset()
+    agency_municipality_ids: frozenset = frozenset()
+    national_staff: bool = False
+
+
+def statistics_scope(user):
+    """Whose statistics ``user`` may see, or ``None`` when they may see none
+    (no role): project leads and superusers all municipalities, coordinators
+    their municipalities, staff their agencies. One query."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if user.is_superuser:
+        return StatisticsScope(everything=True)
+    memberships = list(
+        user.memberships.values(
+            "role", "municipality_id", "agency_id", "agency__municipality_id", "agency__level"
+        )
+    )
+    if any(m["role"] == Role.PROJECT_LEAD for m in memberships):
+        return StatisticsScope(everything=True)
+    if not memberships:
+        return None
+    staff = [m for m in memberships if m["role"] == Role.STAFF]
+    return StatisticsScope(
+        municipality_ids=frozenset(
+            m["municipality_id"] for m in memberships if m["role"] == Role.COORDINATOR
+        ),
+        agency_ids=frozenset(m["agency_id"] for m in staff),
+        agency_municipality_ids=frozenset(m["agency__municipality_id"] for m in staff) - {None},
+        national_staff=any(m["agency__level"] == AgencyLevel.NATIONAL for m in staff),
+    )
+
+
+def may_see_statistics(user):
+    """For the staff menu; remembered on the user object so a page asks once."""
+    if not hasattr(user, "_may_see_statistics"):
+        user._may_see_statistics = statistics_scope(user) is not None
+    return user._may_see_statistics

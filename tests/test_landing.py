@@ -44,13 +44,11 @@ def test_a_coordinator_lands_on_my_day(client, town):
     assert where == "/staff/" and response.status_code == 200
 
 
-def test_the_project_lead_lands_on_a_page_they_may_see(client, town):
-    lead = person("pia", Role.PROJECT_LEAD)
-    lead.is_staff = True
-    lead.save()
+def test_the_project_lead_lands_on_their_statistics(client, town):
+    person("pia", Role.PROJECT_LEAD)
     where, response = land(client, "pia")
     assert response.status_code == 200, where
-    assert where != "/staff/"
+    assert where == "/staff/stats/"
 
 
 def test_an_account_without_a_role_is_told_so_in_its_language(client, town):

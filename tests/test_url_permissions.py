@@ -57,6 +57,9 @@ RULES = {
     "visitors:tally": OWN_OBJECT,
     "visitors:tally_tap": STAFF_POST,
     "visitors:tally_save": STAFF_POST,
+    # Staff their agencies, coordinators their municipality, project leads
+    # all (scope tested in test_statistics_page.py); no role: 403.
+    "visitors:stats": STAFF,
 }
 
 # The Django admin has its own login and permission checks (tested in

@@ -173,6 +173,13 @@ class Visit(models.Model):
             # "My logs" and the monthly statistics select by time.
             models.Index(fields=["logged_by", "-started_at"], name="visit_logged_by_start_idx"),
             models.Index(fields=["started_at"], name="visit_started_at_idx"),
+            # The statistics (visitors/statistics.py, ReportBuilder): a staff
+            # member's scope and the agency filter select a period's visits
+            # of some agencies, for every breakdown, the heatmap and the trend.
+            models.Index(fields=["agency", "started_at"], name="visit_agency_start_idx"),
+            # The same queries for a coordinator's scope (the visits at their
+            # municipality's venues) and the venue and municipality filters.
+            models.Index(fields=["venue", "started_at"], name="visit_venue_start_idx"),
         ]
 
     def __str__(self):

@@ -17,4 +17,5 @@ urlpatterns = [
     path("staff/tally/<id:pk>/", views.tally, name="tally"),
     path("staff/tally/<id:pk>/tap/", views.tally_tap, name="tally_tap"),
     path("staff/tally/<id:pk>/save/", views.tally_save, name="tally_save"),
+    path("staff/stats/", views.statistics, name="stats"),
 ]

@@ -4,6 +4,7 @@ in ``agencies.permissions`` and ``visitors.services``."""
 
 import datetime
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from agencies.permissions import agencies_for, coordinated_municipalities, is_project_lead, is_staff_member
 from eserviceverkstad.fields import is_id
 from sessions.models import Occurrence, by_local_day, wall_clock
+from visitors.charts import charts_for
 from visitors.forms import TallySaveForm, VisitForm
 from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, OCCURRENCE_MARGIN, TallyCount, VisitChange
 from visitors.services import (
@@ -31,13 +33,13 @@ from visitors.services import (
     update_visit,
     visits_for,
 )
+from visitors.statistics import Scope, StatsFilter, build_report
 
 LATEST_LOGS = 10
 NEXT_COUNT = 3
 LOGS_PER_PAGE = 50
-# Project leads keep the shared catalogue and read every municipality's
-# schedule in the admin.
-PROJECT_LEAD_START = "admin:index"
+# Project leads report on every municipality: their statistics.
+PROJECT_LEAD_START = "visitors:stats"
 
 
 def staff_required(view):
@@ -48,6 +50,8 @@ def staff_required(view):
     def wrapper(request, *args, **kwargs):
         if not is_staff_member(request.user):
             raise PermissionDenied
+        # Staff and coordinators see statistics: the menu need not ask again.
+        request.user._may_see_statistics = True
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -247,3 +251,39 @@ def tally_save(request, pk):
         ngettext("%(count)s visit is saved.", "%(count)s visits are saved.", saved) % {"count": saved},
     )
     return redirect("visitors:my_day")
+
+
+def _stats_query(period, filters, publication):
+    """The page's GET parameters for ``period`` and ``filters`` (bookmarkable)."""
+    params = {**period.query(), **filters.query(), **({"publication": "on"} if publication else {})}
+    return urlencode(params)
+
+
+@require_GET
+@login_required
+def statistics(request):
+    """Visit statistics for the user's scope. Queries (22, whatever the
+    number of visits): session, user, the user's memberships (scope); the
+    municipalities, venues and agencies in scope (the filter form); then the
+    16 of ``build_report``: headline counts, nine breakdowns, staffed hours
+    per series, visits per series, the heatmap's visits and scheduled
+    hours, the referral matrix and the 12-month trend."""
+    scope = Scope.for_user(request.user)
+    request.user._may_see_statistics = True
+    form = StatsFilter(request.GET, scope=scope)
+    if not form.is_valid():
+        if form.out_of_scope:
+            raise Http404("Outside the user's scope")
+        return render(request, "visitors/statistics.html", {"form": form}, status=400)
+    report = build_report(scope, form.period, form.filters, form.publication)
+    args = (form.filters, form.publication)
+    context = {
+        "form": form,
+        "report": report,
+        "charts": charts_for(report),
+        "previous_query": _stats_query(form.period.previous(), *args),
+        "next_query": _stats_query(form.period.next(), *args),
+        "publication_query": _stats_query(form.period, form.filters, not form.publication),
+        "this_query": _stats_query(form.period, *args),
+    }
+    return render(request, "visitors/statistics.html", context)
