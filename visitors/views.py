@@ -259,7 +259,7 @@ def _stats_query(period, filters, publication):
     return urlencode(params)
 
 
-@require_GET
+@require_safe
 @login_required
 def statistics(request):
     """Visit statistics for the user's scope. Queries (22, whatever the
