@@ -26,6 +26,7 @@ from visitors.forms import TallySaveForm, VisitForm
 from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, OCCURRENCE_MARGIN, TallyCount, VisitChange
 from visitors.services import (
     EditRule,
+    OccurrenceRemoved,
     delete_visit,
     record_visit,
     save_tally,
@@ -107,8 +108,12 @@ def _occurrence_from_query(request, form):
 def visit_new(request):
     if request.method == "POST":
         form = VisitForm(request.POST, user=request.user)
-        if form.is_valid():
-            visit, created = record_visit(form, request.user)
+        try:
+            visit, created = record_visit(form, request.user) if form.is_valid() else (None, False)
+        except OccurrenceRemoved:
+            form.add_error("occurrence", _("This time was just removed from the schedule. Choose another."))
+            visit = None
+        if visit is not None:
             if created:
                 messages.success(request, _("The visit is saved."))
             else:
