@@ -15,6 +15,7 @@ urlpatterns = [
     # language, and without a token every public page can be cached whole.
     path("i18n/setlang/", csrf_exempt(require_POST(set_language)), name="set_language"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/tasks", views.healthz_tasks, name="healthz_tasks"),
     path("robots.txt", views.robots, name="robots"),
     path(
         "accounts/login/",

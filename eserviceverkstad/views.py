@@ -1,8 +1,11 @@
 """Site-wide endpoints that belong to no part of the domain."""
 
+import datetime
 import logging
+import time
 
 from django.contrib.auth import views as auth_views
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -51,6 +54,46 @@ def healthz(request):
         logger.exception("Health check: the database cannot be reached.")
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "tasks": tasks})
+
+
+# django-q2's cluster writes its status to the cache every half second and
+# lets it expire after 3; a monitor asks far less often, so the last time a
+# cluster was seen is kept, and only a silence this long counts as dead
+# (a restart of the cluster takes seconds).
+CLUSTER_SEEN_KEY = "task-cluster-seen"
+CLUSTER_SILENCE_SECONDS = 180
+
+
+def task_cluster_seen(clusters, now):
+    """When a task cluster last reported, as a timestamp (None: never),
+    remembering ``now`` when one reports at this moment."""
+    if clusters:
+        cache.set(CLUSTER_SEEN_KEY, now, timeout=None)
+        return now
+    return cache.get(CLUSTER_SEEN_KEY)
+
+
+@require_safe
+def healthz_tasks(request):
+    """For a monitor, not the load balancer: 200 while a task cluster has
+    reported within CLUSTER_SILENCE_SECONDS, else 503, so a dead qcluster is
+    noticed before the nightly tasks and the mail silently stop. /healthz
+    stays database-only: one dead cluster must not take every app server
+    out of the load balancer."""
+    now = time.time()
+    try:
+        clusters = Stat.get_all(get_broker())
+        seen = task_cluster_seen(clusters, now)
+    except Exception:  # noqa: BLE001 - the stats live in the database cache
+        logger.exception("Task health check: the database cannot be reached.")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    silent = seen is None or now - seen > CLUSTER_SILENCE_SECONDS
+    body = {
+        "status": "error" if silent else "ok",
+        "clusters": len(clusters),
+        "last_report": datetime.datetime.fromtimestamp(seen, datetime.UTC).isoformat() if seen else None,
+    }
+    return JsonResponse(body, status=503 if silent else 200)
 
 
 def csrf_failure(request, reason=""):
