@@ -8,6 +8,9 @@ from django.views.i18n import set_language
 from eserviceverkstad import views
 from visitors.forms import StaffLoginForm
 
+# A lost database connection answers 503 "try again", any other error 500.
+handler500 = "eserviceverkstad.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Only POST changes the language; Django's view would redirect a GET.

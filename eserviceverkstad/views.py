@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import sys
 import time
 
 from django.contrib.auth import views as auth_views
@@ -10,12 +11,14 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.http import require_safe
 from django_q.brokers import get_broker
 from django_q.models import OrmQ, Success
 from django_q.status import Stat
 
 from eserviceverkstad.client_ip import client_ip
+from eserviceverkstad.outage import DATABASE_UNREACHABLE, database_unavailable
 from eserviceverkstad.rate_limit import RateLimit
 
 logger = logging.getLogger(__name__)
@@ -94,6 +97,16 @@ def healthz_tasks(request):
         "last_report": datetime.datetime.fromtimestamp(seen, datetime.UTC).isoformat() if seen else None,
     }
     return JsonResponse(body, status=503 if silent else 200)
+
+
+def server_error(request):
+    """handler500. A database that cannot be reached (a restart) is no bug
+    in the page: the visitor gets the 503 page, "try again in a minute", in
+    their language. Django has logged the error either way. Called while
+    the exception is being handled, so sys.exc_info() holds it."""
+    if isinstance(sys.exc_info()[1], DATABASE_UNREACHABLE):
+        return database_unavailable(request)
+    return defaults.server_error(request)
 
 
 def csrf_failure(request, reason=""):
