@@ -32,8 +32,18 @@ from agencies.permissions import COORDINATORS_GROUP, PROJECT_LEADS_GROUP
 DEMO_PASSWORD = "demo"
 
 MUNICIPALITIES = [
-    {"slug": "mjolby", "name": "Mjölby", "contact_email": "e-serviceverkstad.mjolby@example.org"},
-    {"slug": "kalmar", "name": "Kalmar", "contact_email": "e-serviceverkstad.kalmar@example.org"},
+    {
+        "slug": "mjolby",
+        "name": "Mjölby",
+        "formal_name": "Mjölby kommun",
+        "contact_email": "e-serviceverkstad.mjolby@example.org",
+    },
+    {
+        "slug": "kalmar",
+        "name": "Kalmar",
+        "formal_name": "Kalmar kommun",
+        "contact_email": "e-serviceverkstad.kalmar@example.org",
+    },
 ]
 
 VENUES = [
