@@ -34,9 +34,31 @@ def format_weekday(day, language=None):
     return format_date(day, "EEEE", locale=babel_locale(language))
 
 
+# Språkrådet's Svenska skrivregler write the time of day with a full stop
+# ("13.00-16.00"); English keeps the colon. Only text for people reads
+# this: machine formats (datetime attributes, the calendar feed) use ISO.
+CLOCK_PATTERNS = {"sv_SE": "HH.mm", "en_GB": "HH:mm"}
+
+
 def format_clock(value, language=None):
-    """24-hour clock in both languages: '14:00'."""
-    return format_time(value, "HH:mm", locale=babel_locale(language))
+    """24-hour clock: '14.00' in Swedish, '14:00' in English."""
+    locale_name = babel_locale(language)
+    return format_time(value, CLOCK_PATTERNS[locale_name], locale=locale_name)
+
+
+def format_date_range(first, last, language=None):
+    """'30 november–6 december 2026', '1–7 december 2026' (the month once
+    when it is the same), '28 december 2026–3 januari 2027'. CLDR's own
+    interval formats abbreviate the months, so the parts are put together
+    here."""
+    locale_name = babel_locale(language)
+    if (first.year, first.month) == (last.year, last.month):
+        start = format_date(first, "d", locale=locale_name)
+    elif first.year == last.year:
+        start = format_date(first, "d MMMM", locale=locale_name)
+    else:
+        start = format_date(first, "d MMMM y", locale=locale_name)
+    return f"{start}–{format_date(last, 'd MMMM y', locale=locale_name)}"
 
 
 # Names CLDR (and so Babel) lacks, or gives in a form residents do not use:

@@ -64,3 +64,21 @@ class ScheduleFilterForm(forms.Form):
 
     def is_filtered(self):
         return any(self.data.get(name) for name in self.fields)
+
+    def active_filters(self):
+        """What the chosen filters show, as residents read them:
+        ['Skatteverket', 'arabiska']. Empty for an invalid form."""
+        if not self.is_valid():
+            return []
+        labels = []
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            if hasattr(value, "display_name"):
+                labels.append(value.display_name)
+            elif hasattr(value, "name"):
+                labels.append(value.name)
+            else:
+                labels.append(str(dict(field.choices).get(value, value)))
+        return labels

@@ -224,20 +224,36 @@ def week(request, week=None):
     # week's occurrences with series, agency and venue, and their topics.
     week = _week_or_404(week)
     form = ScheduleFilterForm(request.GET)
-    occurrences = []
+    occurrences, next_time = [], None
     if form.is_valid():
         occurrences = list(form.apply(Occurrence.objects.in_week(week.year, week.week)).for_schedule())
+        if all(occurrence.is_cancelled for occurrence in occurrences):
+            next_time = _next_time_after(form, week)
     else:
         not_for_others(request)
     context = {
         "week": week,
         "form": form,
+        "active_filters": form.active_filters(),
         "days": _days(week, occurrences),
         "count": len(occurrences),
+        "cancelled": sum(1 for occurrence in occurrences if occurrence.is_cancelled),
+        "next_time": next_time,
+        "next_week": next_time and IsoWeek.containing(next_time.local_start.date()),
         "query": request.GET.urlencode(),
         "is_current": week == IsoWeek.containing(timezone.localdate()),
     }
     return render(request, "sessions/week.html", context)
+
+
+def _next_time_after(form, week):
+    """The next session the filters find after a week without any (an
+    agency that comes once a month), so the page can lead to its week. One
+    query: each agency's next session, of which the earliest is the next of
+    all. From now on for a past week, so it never leads back in time."""
+    after = max(timezone.now(), wall_clock(week.sunday + datetime.timedelta(days=1), datetime.time()))
+    upcoming = form.apply(Occurrence.objects.all()).next_per("slot__agency_id", 1, after)
+    return upcoming.order_by("starts_at", "pk").first()
 
 
 @require_safe

@@ -51,7 +51,7 @@ def test_poster_has_one_page_per_venue_with_its_week_and_a_qr_code(
     assert page.count('class="poster-page') == 2
     mjolby = page.split('id="poster-')[2]  # Kalmar first, by municipality
     assert "Mjölby bibliotek" in mjolby
-    assert "14:00–15:00" in mjolby
+    assert "14.00–15.00" in mjolby
     assert "Barnomsorg Mjölby" in mjolby
     assert "Förskolefrågor" in mjolby
     assert f"Vecka {week.week}" in mjolby

@@ -8,10 +8,17 @@ from eserviceverkstad import i18n
 register = template.Library()
 
 
+def _local_date(value):
+    if hasattr(value, "tzinfo"):
+        return timezone.localtime(value).date()
+    return value
+
+
 @register.filter
 def day_heading(day):
-    """'torsdag 26 november' / 'Thursday 26 November'."""
-    return i18n.format_day(day)
+    """'torsdag 26 november' / 'Thursday 26 November', for a date or a
+    moment (its Stockholm date). Public pages write dates in full."""
+    return i18n.format_day(_local_date(day))
 
 
 @register.filter
@@ -21,9 +28,9 @@ def long_date(day):
 
 @register.filter
 def short_day(value):
-    if hasattr(value, "tzinfo"):
-        value = timezone.localtime(value).date()
-    return i18n.format_day_short(value)
+    """'tors 26 nov.': for staff pages, where space is short and the
+    readers know the schedule."""
+    return i18n.format_day_short(_local_date(value))
 
 
 @register.filter
