@@ -1,6 +1,10 @@
 """Language helpers shared by every app: Babel formatting in the active
-language and picking the right column of a two-language model field."""
+language, alphabetical order and names inside sentences, and picking the
+right column of a two-language model field."""
 
+import functools
+
+import icu
 from babel import Locale
 from babel.dates import format_date, format_time
 from django.utils import translation
@@ -75,6 +79,33 @@ def language_name(code, language=None):
     locale_name = babel_locale(language)
     name = LANGUAGE_NAMES.get(locale_name, {}).get(code) or Locale.parse(locale_name).languages.get(code)
     return name or LANGUAGE_NAMES["en_GB"].get(code) or Locale.parse("en_GB").languages.get(code, code)
+
+
+@functools.cache
+def _collator(locale_name):
+    # ICU's collators are safe to share between threads for comparing and
+    # making keys (their const methods).
+    return icu.Collator.createInstance(icu.Locale(locale_name))
+
+
+def sort_key(text, language=None):
+    """The key that puts ``text`` in the active language's alphabetical
+    order, by ICU's collation (CLDR's rules): in Swedish å, ä and ö come
+    after z, in that order, and "Ängel" is not filed under A. Babel has no
+    collation, and stripping accents would file Ö under O."""
+    return _collator(babel_locale(language)).getSortKey(text)
+
+
+def in_running_text(name):
+    """A name as it reads inside a sentence or a list in running text:
+    'Dator och mobil' -> 'dator och mobil'. The first letter is lower-cased
+    unless the first word has another capital, so names like 'BankID', 'CV'
+    or 'SFI' keep theirs. Topics are named as common nouns; a proper noun
+    with one capital (a product's name) belongs in the e-service's name."""
+    first_word = name.split(" ", 1)[0]
+    if any(char.isupper() for char in first_word[1:]):
+        return name
+    return name[:1].lower() + name[1:]
 
 
 def is_known_language(code):

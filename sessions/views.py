@@ -20,10 +20,10 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from agencies.models import Agency, AgencyLevel, EService, Topic, TryItem, Venue
-from eserviceverkstad.i18n import format_day
+from eserviceverkstad.i18n import format_day, sort_key
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
-from sessions.help_search import next_times_by_agency, normalise, search
+from sessions.help_search import next_times_by_agency, search
 from sessions.models import Format, Occurrence, by_local_day, wall_clock
 from sessions.page_cache import cache_public_page, not_for_others, query_filters, schedule_version
 from sessions.poster import poster_pages
@@ -74,8 +74,9 @@ def home(request):
 
 
 def _by_display_name(objects):
-    # Sorted in Python: the same order on every database and in both languages.
-    return sorted(objects, key=lambda obj: normalise(obj.display_name))
+    # Sorted in Python by ICU: the same order on every database, each
+    # language's own (å, ä, ö last in Swedish).
+    return sorted(objects, key=lambda obj: sort_key(obj.display_name))
 
 
 @require_safe
@@ -105,7 +106,7 @@ def agency_list(request):
         agency.next_time = (upcoming.get(agency.pk) or [None])[0]
         key = agency.municipality.name if agency.level == AgencyLevel.MUNICIPAL else ""
         groups.setdefault(key, []).append(agency)
-    municipal = [{"name": name, "agencies": groups[name]} for name in sorted(groups, key=normalise) if name]
+    municipal = [{"name": name, "agencies": groups[name]} for name in sorted(groups, key=sort_key) if name]
     return render(
         request, "sessions/agency_list.html", {"municipal": municipal, "national": groups.get("", [])}
     )
@@ -113,7 +114,7 @@ def agency_list(request):
 
 def _venue_rows(occurrences):
     rows = [{"venue": times[0].slot.venue, "times": times} for times in _by_venue_id(occurrences).values()]
-    return sorted(rows, key=lambda row: (normalise(row["venue"].name), row["venue"].pk))
+    return sorted(rows, key=lambda row: (sort_key(row["venue"].name), row["venue"].pk))
 
 
 @require_safe
@@ -189,7 +190,7 @@ def try_page(request):
         row["items"] = _by_display_name(row["items"])
     venues = sorted(
         rows.values(),
-        key=lambda row: (normalise(row["venue"].municipality.name), normalise(row["venue"].name)),
+        key=lambda row: (sort_key(row["venue"].municipality.name), sort_key(row["venue"].name)),
     )
     return render(request, "sessions/try.html", {"venues": venues})
 

@@ -1,4 +1,5 @@
-"""Dates, times and language names through Babel in the active language."""
+"""Dates, times and language names through Babel in the active language,
+and lists of names in its alphabetical order and as running text."""
 
 from django import template
 from django.utils import timezone
@@ -46,6 +47,19 @@ def time_range(start, end):
 @register.filter
 def language_names(codes):
     return ", ".join(i18n.language_name(code) for code in codes)
+
+
+@register.filter
+def alphabetical(objects):
+    """Objects with a ``display_name`` in the active language's order."""
+    return sorted(objects, key=lambda obj: i18n.sort_key(obj.display_name))
+
+
+@register.filter
+def running_list(objects):
+    """'BankID, dator och mobil, digital brevlåda': names of topics joined
+    as they read inside a sentence."""
+    return ", ".join(i18n.in_running_text(obj.display_name) for obj in objects)
 
 
 @register.simple_tag
