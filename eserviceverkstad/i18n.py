@@ -7,6 +7,7 @@ import functools
 import icu
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.lists import format_list
 from django.utils import translation
 
 # Django language code -> Babel locale. English dates follow British usage
@@ -63,6 +64,11 @@ def format_date_range(first, last, language=None):
     else:
         start = format_date(first, "d MMMM y", locale=locale_name)
     return f"{start}–{format_date(last, 'd MMMM y', locale=locale_name)}"
+
+
+def format_and_list(items, language=None):
+    """'svenska, engelska och arabiska' / 'Swedish, English and Arabic'."""
+    return format_list(list(items), locale=babel_locale(language)) if items else ""
 
 
 # Names CLDR (and so Babel) lacks, or gives in a form residents do not use:

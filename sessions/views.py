@@ -323,7 +323,7 @@ def poster(request, week=None):
         .select_related("slot__agency", "slot__venue")
         .order_by("starts_at", "slot__agency__name")
     )
-    context = {"week": week, "pages": poster_pages(request, venues, occurrences)}
+    context = {"week": week, "pages": poster_pages(request, week, venues, occurrences)}
     return render(request, "sessions/poster.html", context)
 
 
