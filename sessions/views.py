@@ -207,13 +207,15 @@ def _week_or_404(text):
     return week
 
 
-def _days(week, occurrences):
+def _days(week, occurrences, filtered=False):
     today = timezone.localdate()
-    # Weekends only appear when something happens on them.
+    # Weekends only appear when something happens on them; a filtered week
+    # shows only its days with sessions, so on a phone the first one is in
+    # view rather than below a column of empty days.
     return [
         {"date": day, "entries": entries, "is_today": day == today}
         for day, entries in by_local_day(occurrences, week.days()).items()
-        if entries or day.weekday() < 5
+        if entries or (day.weekday() < 5 and not filtered)
     ]
 
 
@@ -236,7 +238,7 @@ def week(request, week=None):
         "week": week,
         "form": form,
         "active_filters": form.active_filters(),
-        "days": _days(week, occurrences),
+        "days": _days(week, occurrences, filtered=form.is_filtered()),
         "count": len(occurrences),
         "cancelled": sum(1 for occurrence in occurrences if occurrence.is_cancelled),
         "next_time": next_time,

@@ -191,7 +191,8 @@ def test_feed_queries_are_pinned_and_a_current_copy_costs_less(client, two_serie
 # calendars) run under Node, pinned in tests/ical_js/package-lock.json.
 ICAL_JS = Path(__file__).parent / "ical_js"
 PAGE_ENTRY = re.compile(
-    r'<time class="entry-time"[^>]*>([^<]*)</time>\s*<span class="agency-badge[^"]*">([^<]*)</span>'
+    r'<time class="entry-time"[^>]*><span class="entry-clock">([^<]*)</span></time>\s*'
+    r'<span class="agency-badge[^"]*">([^<]*)</span>'
 )
 
 

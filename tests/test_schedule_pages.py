@@ -420,3 +420,17 @@ def test_without_filters_the_panel_is_closed_and_says_what_it_filters(client, mj
 def test_an_unknown_filter_shows_the_plain_panel_heading(client, mjolby_childcare):
     page = client.get("/schedule/?agency=no-such-agency").content.decode()
     assert "Visar:" not in page
+
+
+def test_a_filtered_week_shows_only_its_days_with_sessions(client, mjolby_childcare):
+    url = week_url(this_thursday())
+    filtered = client.get(f"{url}?agency=barnomsorg").content.decode()
+    assert filtered.count('<section class="day') == 1
+    assert "Ingen är här den här dagen." not in filtered
+    unfiltered = client.get(url).content.decode()
+    assert unfiltered.count('<section class="day') == 5
+
+
+def test_the_calendar_and_poster_links_come_after_the_week(client, mjolby_childcare):
+    page = client.get(f"{week_url(this_thursday())}?agency=barnomsorg").content.decode()
+    assert page.index('class="entries"') < page.index('class="subscribe"')
