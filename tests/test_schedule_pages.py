@@ -199,7 +199,8 @@ def test_week_page_queries_do_not_grow_with_the_number_of_series(client, django_
     # Queries: the schedule version (page cache key); the filter's
     # municipalities, venues, agencies, topics and languages; the chosen
     # municipality; the week's occurrences with series, agency and venue;
-    # their topics.
+    # their topics. (A week with nothing scheduled asks for the next
+    # session instead: see the empty-week tests below.)
     caches["pages"].clear()
     with django_assert_num_queries(9):
         client.get(url)
