@@ -1,5 +1,6 @@
 """Accessibility reports: the rate limit per client address, the e-mail to
-the venue's municipality, and deleting old reports.
+the venue's municipality (sent by a background task), and deleting old
+reports.
 
 The DOS law asks every public website for a way to report accessibility
 problems. A report is stored for coordinators (the admin) and e-mailed to the
@@ -8,18 +9,17 @@ municipality that runs the workshop the resident chose.
 
 import dataclasses
 import datetime
-import hashlib
 import logging
-import smtplib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.models import REPORT_RETENTION_DAYS, AccessibilityReport
 from eserviceverkstad.client_ip import client_ip
+from eserviceverkstad.mail import send_mail_later
+from eserviceverkstad.rate_limit import RateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -45,29 +45,17 @@ STATEMENT = Statement(reviewed=datetime.date(2026, 11, 25))
 # At most REPORTS_PER_WINDOW reports per client address per RATE_WINDOW seconds.
 REPORTS_PER_WINDOW = 5
 RATE_WINDOW = 3600
+REPORTS_PER_CLIENT = RateLimit("a11y-report", REPORTS_PER_WINDOW, RATE_WINDOW)
 # Staff read the e-mail in Swedish, whatever language the resident used.
 MAIL_LANGUAGE = "sv"
 
 
-def _rate_key(request):
-    # Only a salted hash of the address is kept, and only for the window.
-    address = client_ip(request) or "unknown"
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{address}".encode()).hexdigest()[:32]
-    return f"a11y-report:{digest}"
-
-
 def is_rate_limited(request):
-    return (cache.get(_rate_key(request)) or 0) >= REPORTS_PER_WINDOW
+    return REPORTS_PER_CLIENT.is_reached(client_ip(request) or "unknown")
 
 
 def count_report(request):
-    key = _rate_key(request)
-    # add() starts the window; incr() counts within it without extending it.
-    if not cache.add(key, 1, RATE_WINDOW):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, RATE_WINDOW)
+    REPORTS_PER_CLIENT.count(client_ip(request) or "unknown")
 
 
 def _mail_body(report):
@@ -91,41 +79,43 @@ def _mail_body(report):
     return "\n".join(lines)
 
 
-def send_report(report):
-    """E-mail ``report`` to its venue's municipality. Returns the address it
-    went to, or '' when there is none or sending failed (the report stays
-    stored either way, and the admin shows it was not e-mailed)."""
+def build_report_mail(report_id):
+    """The e-mail of report ``report_id`` to its venue's municipality, or
+    None when there is no address (the report stays stored either way, and
+    the admin shows it was not e-mailed). Runs in the mail task."""
+    report = AccessibilityReport.objects.select_related("venue__municipality").filter(pk=report_id).first()
+    if report is None:  # deleted before the task ran
+        return None
     venue = report.venue
     to = venue.municipality.contact_email if venue else ""
     if not to:
         logger.warning("Accessibility report %s: the municipality has no contact e-mail.", report.pk)
-        return ""
+        return None
     with translation.override(MAIL_LANGUAGE):
-        message = EmailMessage(
+        return EmailMessage(
             subject=_("Accessibility report: %(venue)s") % {"venue": venue.name},
             body=_mail_body(report),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[to],
             reply_to=[report.reply_to] if report.reply_to else None,
         )
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError):
-        logger.exception("Accessibility report %s could not be e-mailed to %s.", report.pk, to)
-        return ""
-    return to
+
+
+def record_emailed(report_id, message):
+    AccessibilityReport.objects.filter(pk=report_id).update(emailed_to=message.to[0])
 
 
 def file_report(form, request):
     """Store the valid ``form``'s report, count it against the sender's
-    address, e-mail it, and delete reports older than the retention time."""
+    address, queue its e-mail, and delete reports older than the retention
+    time."""
     report = form.save(commit=False)
     report.language = translation.get_language() or ""
     report.save()
     count_report(request)
-    report.emailed_to = send_report(report)
-    if report.emailed_to:
-        report.save(update_fields=["emailed_to"])
+    send_mail_later(
+        "agencies.accessibility.build_report_mail", report.pk, on_sent="agencies.accessibility.record_emailed"
+    )
     purge_expired_reports()
     return report
 

@@ -6,17 +6,23 @@ see everything. The rule lives here, once, so every admin and every later
 view asks the same question the same way.
 """
 
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
+from dataclasses import dataclass
 
-from agencies.models import Agency, Municipality, Role
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Exists, Q
+
+from agencies.models import Agency, AgencyLevel, Membership, Municipality, Role, Venue
 
 COORDINATORS_GROUP = "Koordinatorer"
 PROJECT_LEADS_GROUP = "Projektledare"
 
 # What a coordinator needs to keep the schedule: series and occurrences in
 # full (deleting a series deletes its occurrences, so that needs both), the
-# municipality's venues, and read access to what series point at.
+# municipality's venues, and read access to what series point at. Topics are
+# shared by every municipality, so only the project lead edits them.
 COORDINATOR_PERMISSIONS = [
     "agencies.view_municipality",
     "agencies.view_venue",
@@ -24,8 +30,6 @@ COORDINATOR_PERMISSIONS = [
     "agencies.change_venue",
     "agencies.view_agency",
     "agencies.view_topic",
-    "agencies.add_topic",
-    "agencies.change_topic",
     "agencies.view_eservice",
     "agencies.view_tryitem",
     "agencies.add_tryitem",
@@ -44,10 +48,12 @@ COORDINATOR_PERMISSIONS = [
     "visitors.view_visitchange",
 ]
 
-# The project lead also looks after the shared catalogue: agencies and
-# their e-services serve both municipalities.
+# The project lead also looks after the shared catalogue: agencies, their
+# e-services and the topics serve every municipality.
 PROJECT_LEAD_PERMISSIONS = COORDINATOR_PERMISSIONS + [
     "agencies.change_municipality",
+    "agencies.add_topic",
+    "agencies.change_topic",
     "agencies.add_agency",
     "agencies.change_agency",
     "agencies.add_eservice",
@@ -84,11 +90,13 @@ def limit_to_municipalities(queryset, user, path, *, include_national=False):
     return queryset.filter(condition)
 
 
-def _permissions(names):
+def _permissions(names, using):
     wanted = {tuple(name.split(".")) for name in names}
     found = [
         permission
-        for permission in Permission.objects.select_related("content_type").filter(
+        for permission in Permission.objects.using(using)
+        .select_related("content_type")
+        .filter(
             content_type__app_label__in={app for app, _codename in wanted},
             codename__in={codename for _app, codename in wanted},
         )
@@ -101,14 +109,31 @@ def _permissions(names):
     return found
 
 
-def ensure_role_groups():
-    """Create or update the coordinator and project lead groups; returns them by name."""
+def ensure_role_groups(using=DEFAULT_DB_ALIAS):
+    """Create or update the coordinator and project lead groups, with
+    exactly the permissions listed above; returns them by name."""
     groups = {}
     for name, permission_names in ROLE_GROUPS.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        group.permissions.set(_permissions(permission_names))
+        group, _created = Group.objects.using(using).get_or_create(name=name)
+        group.permissions.set(_permissions(permission_names, using))
         groups[name] = group
     return groups
+
+
+def create_role_groups_after_migrate(sender, using=DEFAULT_DB_ALIAS, apps=global_apps, **kwargs):
+    """post_migrate handler: every installation has the role groups, as
+    the code lists them, without running seed_demo. Django creates each
+    app's permissions in that app's own post_migrate, which may come after
+    this one, so the permissions of every app the roles use are created
+    first (create_permissions does nothing for those that exist)."""
+    try:
+        apps.get_model("auth", "Group")
+    except LookupError:  # auth itself is being unmigrated
+        return
+    labels = {name.split(".")[0] for names in ROLE_GROUPS.values() for name in names}
+    for label in sorted(labels):
+        create_permissions(global_apps.get_app_config(label), verbosity=0, using=using, apps=apps)
+    ensure_role_groups(using)
 
 
 # Staff pages (the visit log). The same questions, asked of memberships.
@@ -120,6 +145,12 @@ def is_staff_member(user):
     if not (user.is_authenticated and user.is_active):
         return False
     return user.is_superuser or user.memberships.filter(role__in=[Role.STAFF, Role.COORDINATOR]).exists()
+
+
+def is_project_lead(user):
+    return (
+        user.is_authenticated and user.is_active and user.memberships.filter(role=Role.PROJECT_LEAD).exists()
+    )
 
 
 def agencies_for(user):
@@ -136,3 +167,75 @@ def coordinated_municipalities(user):
     if user.is_superuser:
         return None
     return Municipality.objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR)
+
+
+def venues_for_logging(user):
+    """The venues ``user`` may log visits at or move a log to. A
+    coordinator works for their own municipalities only, for new and
+    corrected logs alike, whatever agency they also staff; staff work where
+    their agencies do (a national agency, such as Skatteverket, anywhere).
+    One query expression, so the log form's query count stays fixed."""
+    if user.is_superuser:
+        return Venue.objects.all()
+    coordinating = Membership.objects.filter(user=user, role=Role.COORDINATOR)
+    staffed = agencies_for(user)
+    staff_venues = Q(municipality__in=staffed.values("municipality")) | Q(
+        Exists(staffed.filter(municipality__isnull=True))
+    )
+    return Venue.objects.filter(
+        Q(municipality__in=coordinating.values("municipality")) | (~Q(Exists(coordinating)) & staff_venues)
+    )
+
+
+# Statistics. Who may see whose figures, as plain ids, so the statistics
+# module can narrow visits and occurrences with them.
+
+
+@dataclass(frozen=True)
+class StatisticsScope:
+    """The figures a user may see: ``everything`` (project leads and
+    superusers), or the visits at ``municipality_ids``' venues (coordinators)
+    together with the visits of ``agency_ids`` (staff). A staff member's
+    agencies work in ``agency_municipality_ids``, or in every municipality
+    when one of them is national (``national_staff``, e.g. Skatteverket)."""
+
+    everything: bool = False
+    municipality_ids: frozenset = frozenset()
+    agency_ids: frozenset = frozenset()
+    agency_municipality_ids: frozenset = frozenset()
+    national_staff: bool = False
+
+
+def statistics_scope(user):
+    """Whose statistics ``user`` may see, or ``None`` when they may see none
+    (no role): project leads and superusers all municipalities, coordinators
+    their municipalities, staff their agencies. One query."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if user.is_superuser:
+        return StatisticsScope(everything=True)
+    memberships = list(
+        user.memberships.values(
+            "role", "municipality_id", "agency_id", "agency__municipality_id", "agency__level"
+        )
+    )
+    if any(m["role"] == Role.PROJECT_LEAD for m in memberships):
+        return StatisticsScope(everything=True)
+    if not memberships:
+        return None
+    staff = [m for m in memberships if m["role"] == Role.STAFF]
+    return StatisticsScope(
+        municipality_ids=frozenset(
+            m["municipality_id"] for m in memberships if m["role"] == Role.COORDINATOR
+        ),
+        agency_ids=frozenset(m["agency_id"] for m in staff),
+        agency_municipality_ids=frozenset(m["agency__municipality_id"] for m in staff) - {None},
+        national_staff=any(m["agency__level"] == AgencyLevel.NATIONAL for m in staff),
+    )
+
+
+def may_see_statistics(user):
+    """For the staff menu; remembered on the user object so a page asks once."""
+    if not hasattr(user, "_may_see_statistics"):
+        user._may_see_statistics = statistics_scope(user) is not None
+    return user._may_see_statistics

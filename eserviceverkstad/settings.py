@@ -104,7 +104,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "visitors:my_day"
+LOGIN_REDIRECT_URL = "visitors:start"
 LOGOUT_REDIRECT_URL = "schedule:home"
 # A shared tablet: the session ends with the working day or the browser.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10 * 3600)
@@ -117,9 +117,13 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# How many reverse proxies (the TLS proxy) stand in front of the app; the
-# client's address is then read from X-Forwarded-For (client_ip.py).
+# How many reverse proxies (the TLS proxy) stand in front of the app. This
+# one setting decides whether X-Forwarded-For (client_ip.py) and
+# X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER below) are believed: with 0,
+# both are a client's own words. The proxy must overwrite both headers.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
 AXES_CLIENT_IP_CALLABLE = "eserviceverkstad.client_ip.client_ip"
 
 ROOT_URLCONF = "eserviceverkstad.urls"
@@ -192,6 +196,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# Seconds to wait for the mail server. Mail is sent by the task cluster
+# (eserviceverkstad/mail.py), so a slow server holds up a worker, never a page.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "e-serviceverkstad@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = (
@@ -201,9 +208,9 @@ EMAIL_BACKEND = (
 )
 
 # Security headers. HTTPS is assumed in production; a TLS-terminating proxy
-# must set X-Forwarded-Proto.
+# must set X-Forwarded-Proto (check --deploy warns when none is trusted).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT >= 1 else None
 SECURE_HSTS_SECONDS = 0 if DEBUG else 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -221,6 +228,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 X_FRAME_OPTIONS = "DENY"
+# The site's own page, in the visitor's language, with a way back.
+CSRF_FAILURE_VIEW = "eserviceverkstad.views.csrf_failure"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

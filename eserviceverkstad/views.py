@@ -1,14 +1,29 @@
 """Site-wide endpoints that belong to no part of the domain."""
 
+import logging
+
+from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_safe
 from django_q.brokers import get_broker
 from django_q.models import OrmQ, Success
 from django_q.status import Stat
 
+from eserviceverkstad.client_ip import client_ip
+from eserviceverkstad.rate_limit import RateLimit
 
-@require_GET
+logger = logging.getLogger(__name__)
+
+# Password-reset mails: a few per hour for one address (a forgotten password
+# needs one), more per client address (a shared library connection).
+RESETS_PER_EMAIL = RateLimit("password-reset-email", 3, 3600)
+RESETS_PER_CLIENT = RateLimit("password-reset-client", 10, 3600)
+
+
+@require_safe
 def robots(request):
     return HttpResponse("User-agent: *\nDisallow: /admin/\nDisallow: /staff/\n", content_type="text/plain")
 
@@ -23,14 +38,46 @@ def _task_status():
     }
 
 
-@require_GET
+@require_safe
 def healthz(request):
     """200 with the database and task-cluster status; 503 when the database
-    cannot be reached, so a load balancer takes the server out."""
+    cannot be reached, so a load balancer takes the server out. Anyone may
+    ask, so the error itself (host names, user names) goes only to the log."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         tasks = _task_status()
-    except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
-        return JsonResponse({"status": "error", "database": str(error)}, status=503)
+    except Exception:  # noqa: BLE001 - any database or cache failure means unhealthy
+        logger.exception("Health check: the database cannot be reached.")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "tasks": tasks})
+
+
+def csrf_failure(request, reason=""):
+    """The site's own page for a form sent without a valid CSRF token
+    (CSRF_FAILURE_VIEW), usually a login form left open on a shared tablet.
+    It links back to the page the form came from when that page is on this
+    site: the form's own URL may accept only POST. Django logs ``reason``."""
+    referer = request.META.get("HTTP_REFERER", "")
+    is_ours = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return render(request, "403_csrf.html", {"back_url": referer if is_ours else ""}, status=403)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with at most RESETS_PER_EMAIL mails for one
+    address and RESETS_PER_CLIENT from one client an hour, so the form can
+    neither flood a mailbox nor be used to send mail in bulk. Over a limit
+    the page says the same as always ("if the address belongs to an
+    account..."), so it never reveals whether an address exists."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        client = client_ip(self.request) or "unknown"
+        if RESETS_PER_EMAIL.is_reached(email) or RESETS_PER_CLIENT.is_reached(client):
+            logger.warning("Password reset: the hourly limit is reached, no mail sent.")
+            return HttpResponseRedirect(self.get_success_url())
+        RESETS_PER_EMAIL.count(email)
+        RESETS_PER_CLIENT.count(client)
+        return super().form_valid(form)

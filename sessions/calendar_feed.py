@@ -5,7 +5,7 @@ import hashlib
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 from eserviceverkstad.i18n import language_name, localized
 from sessions.models import STOCKHOLM, OccurrenceStatus, StaffedSlot
@@ -15,6 +15,19 @@ from sessions.models import STOCKHOLM, OccurrenceStatus, StaffedSlot
 FEED_PAST = datetime.timedelta(days=31)
 FEED_AHEAD = datetime.timedelta(days=366)
 UID_DOMAIN = "eserviceverkstad"
+
+# Europe/Stockholm as two yearly rules, the form that every mainstream client
+# reads alike (icalendar's own VTIMEZONE lists each change in one multi-valued
+# RDATE, of which ical.js reads only the first). Sweden has followed this EU
+# rule since 1996, long before the feed's first day; the tests check it against
+# zoneinfo for every change in the feed's window, so a tzdata update that
+# changes the rule fails there. Each DTSTART is the local time just before
+# the change (RFC 5545): 02:00 in March, 03:00 in October.
+STOCKHOLM_CHANGES = (
+    # component, first change, month, offset before, offset after, name after
+    (TimezoneStandard, datetime.datetime(1970, 10, 25, 3), 10, 2, 1, "CET"),
+    (TimezoneDaylight, datetime.datetime(1970, 3, 29, 2), 3, 1, 2, "CEST"),
+)
 
 
 def feed_window(now=None):
@@ -26,6 +39,20 @@ def occurrence_uid(occurrence):
     # Series and series date identify an occurrence for good, even when its
     # time is moved, so calendar clients update the event instead of adding one.
     return f"{occurrence.slot_id}-{occurrence.date:%Y%m%d}@{UID_DOMAIN}"
+
+
+def stockholm_vtimezone():
+    vtimezone = Timezone()
+    vtimezone.add("tzid", STOCKHOLM.key)
+    for component, first, month, before, after, name in STOCKHOLM_CHANGES:
+        change = component()
+        change.add("dtstart", first)
+        change.add("rrule", {"freq": "yearly", "bymonth": month, "byday": "-1su"})
+        change.add("tzoffsetfrom", datetime.timedelta(hours=before))
+        change.add("tzoffsetto", datetime.timedelta(hours=after))
+        change.add("tzname", name)
+        vtimezone.add_component(change)
+    return vtimezone
 
 
 def _slot_texts(slot, topics):
@@ -85,14 +112,15 @@ def build_calendar(occurrences, name):
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Europe/Stockholm")
+    calendar.add("x-wr-timezone", STOCKHOLM.key)
+    # Every event time is written in Stockholm time (see _event).
+    calendar.add_component(stockholm_vtimezone())
     stamp = timezone.now()
     texts = {}
     for occurrence in occurrences:
         if occurrence.slot_id not in texts:
             texts[occurrence.slot_id] = _slot_texts(occurrence.slot, topics.get(occurrence.slot_id, []))
         calendar.add_component(_event(occurrence, stamp, texts[occurrence.slot_id]))
-    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 

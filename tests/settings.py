@@ -1,5 +1,6 @@
-"""Settings for the test suite: production settings with a fixed secret and
-without the HTTPS redirect (the test client speaks plain HTTP)."""
+"""Settings for the test suite: production settings with a fixed secret,
+without the HTTPS redirect (the test client speaks plain HTTP), and with
+background tasks run synchronously."""
 
 import os
 
@@ -19,3 +20,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks (such as mail) run at once, in the test's own transaction, so a test
+# sees their outcome; a test that wants the queue sets Conf.SYNC back.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405

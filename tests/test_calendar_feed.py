@@ -2,16 +2,25 @@
 clients, cheap to poll."""
 
 import datetime
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
+from dateutil.rrule import rrulestr
 from django.core.cache import caches
 from django.utils import timezone
 from icalendar import Calendar
 
 from agencies.models import AgencyKind, AgencyLevel
-from sessions.models import OccurrenceStatus
+from sessions.calendar_feed import feed_window, occurrence_uid
+from sessions.models import STOCKHOLM, OccurrenceStatus
 from sessions.weeks import IsoWeek
 from tests import factories
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +67,60 @@ def test_feed_uses_stockholm_wall_clock_times_with_a_vtimezone(client, two_serie
     start = events[0].decoded("dtstart")
     assert (start.hour, start.minute) in {(14, 0)}
     assert events[0]["dtstart"].params["TZID"] == "Europe/Stockholm"
+
+
+def _zoneinfo_changes(start, end):
+    """Each change of Stockholm's UTC offset in [start, end) by zoneinfo:
+    the UTC hour it happens at and the offset after it. (Swedish changes
+    fall on whole UTC hours.)"""
+    hour = start.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    offset, changes = hour.astimezone(STOCKHOLM).utcoffset(), []
+    while hour < end:
+        hour += datetime.timedelta(hours=1)
+        if hour.astimezone(STOCKHOLM).utcoffset() != offset:
+            offset = hour.astimezone(STOCKHOLM).utcoffset()
+            changes.append((hour, offset))
+    return changes
+
+
+def _vtimezone_changes(vtimezone, start, end):
+    """The same, read from the feed's VTIMEZONE: each DTSTART/RRULE is a
+    local time before the change, so TZOFFSETFROM turns it into UTC."""
+    changes = []
+    for change in vtimezone.subcomponents:
+        before, after = change.decoded("tzoffsetfrom"), change.decoded("tzoffsetto")
+        rule = rrulestr(change["rrule"].to_ical().decode(), dtstart=change.decoded("dtstart"))
+        # Local and UTC times differ by hours: a day either side is plenty.
+        first, last = (moment.astimezone(datetime.UTC).replace(tzinfo=None) for moment in (start, end))
+        margin = datetime.timedelta(days=1)
+        for local in rule.between(first - margin, last + margin, inc=True):
+            moment = (local - before).replace(tzinfo=datetime.UTC)
+            if start <= moment < end:
+                changes.append((moment, after))
+    return sorted(changes)
+
+
+def test_the_feeds_vtimezone_has_every_change_zoneinfo_has_in_the_feeds_window(client):
+    # The VTIMEZONE is two yearly rules (one value each, which every client
+    # reads alike), not a list of dates; zoneinfo (tzdata) is the reference.
+    calendar = Calendar.from_ical(client.get("/schedule.ics").content)
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    assert [change.name for change in vtimezone.subcomponents] == ["STANDARD", "DAYLIGHT"]
+    assert all("RDATE" not in change for change in vtimezone.subcomponents)
+    start, end = feed_window()
+    expected = _zoneinfo_changes(start, end)
+    assert len(expected) >= 2
+    assert _vtimezone_changes(vtimezone, start, end) == expected
+    # The icalendar package's own reading of it (not the zoneinfo zone of
+    # the same name) agrees either side of each change.
+    own = vtimezone.to_tz(lookup_tzid=False)
+    for moment, offset in expected:
+        before = moment - datetime.timedelta(minutes=1)
+        offsets = (before.astimezone(own).utcoffset(), moment.astimezone(own).utcoffset())
+        assert offsets == (before.astimezone(STOCKHOLM).utcoffset(), offset)
+    # RFC 5545: DTSTART is the local time before the change.
+    starts = {change.name: change.decoded("dtstart") for change in vtimezone.subcomponents}
+    assert starts["DAYLIGHT"].time() == datetime.time(2) and starts["STANDARD"].time() == datetime.time(3)
 
 
 def test_uids_are_stable_and_sequence_grows_when_an_occurrence_changes(client, two_series):
@@ -122,3 +185,93 @@ def test_feed_queries_are_pinned_and_a_current_copy_costs_less(client, two_serie
         assert (
             client.get("/schedule.ics?agency=barnomsorg", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
         )
+
+
+# A second, independent parser: Mozilla's ical.js (Thunderbird and many web
+# calendars) run under Node, pinned in tests/ical_js/package-lock.json.
+ICAL_JS = Path(__file__).parent / "ical_js"
+PAGE_ENTRY = re.compile(
+    r'<time class="entry-time"[^>]*>([^<]*)</time>\s*<span class="agency-badge[^"]*">([^<]*)</span>'
+)
+
+
+def _last_sunday(year, month):
+    day = datetime.date(year, month + 1, 1) - datetime.timedelta(days=1)
+    return day - datetime.timedelta(days=(day.weekday() + 1) % 7)
+
+
+def _next_last_sunday(month, today):
+    day = _last_sunday(today.year, month)
+    return day if day >= today else _last_sunday(today.year + 1, month)
+
+
+def _next_date(month, day, today):
+    date = datetime.date(today.year, month, day)
+    return date if date >= today else date.replace(year=today.year + 1)
+
+
+def _ical_js_events(path):
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        skip_or_fail("Node.js or npm not found (Debian: apt install nodejs npm)", "the ical.js feed test")
+    if not (ICAL_JS / "node_modules" / "ical.js").exists():
+        installed = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=ICAL_JS, capture_output=True, text=True, timeout=300
+        )
+        assert installed.returncode == 0, f"npm ci failed:\n{installed.stdout}\n{installed.stderr}"
+    result = subprocess.run(
+        [node, ICAL_JS / "read_feed.mjs", path], capture_output=True, text=True, timeout=60, check=True
+    )
+    return {event["uid"]: event for event in json.loads(result.stdout)}
+
+
+def _page_starts(client, week):
+    """What the week page shows: each session's local start time, by agency name."""
+    page = client.get(f"/schedule/{week}/").content.decode()
+    return {html.unescape(name): text.split("–")[0].strip() for text, name in PAGE_ENTRY.findall(page)}
+
+
+def test_a_second_parser_reads_the_same_utc_starts_as_the_week_page_in_winter_summer_and_change_nights(
+    client, tmp_path
+):
+    # One one-off session per case, each by its own agency so the week page
+    # tells them apart. On the change nights 01:30 is before the clocks move
+    # and 03:30 after; 02:00-03:00 is skipped in March, ambiguous in October.
+    today = timezone.localdate()
+    spring, autumn = _next_last_sunday(3, today), _next_last_sunday(10, today)
+    one_day = datetime.timedelta(days=1)
+    cases = {
+        "Vinter": (_next_date(1, 20, today), datetime.time(10)),
+        "Sommar": (_next_date(7, 1, today), datetime.time(10)),
+        "Vårnatt före": (spring, datetime.time(1, 30)),
+        "Vårnatt efter": (spring, datetime.time(3, 30)),
+        "Dagen efter vårnatten": (spring + one_day, datetime.time(10)),
+        "Höstnatt före": (autumn, datetime.time(1, 30)),
+        "Höstnatt efter": (autumn, datetime.time(3, 30)),
+        "Dagen efter höstnatten": (autumn + one_day, datetime.time(10)),
+    }
+    library = factories.venue(factories.municipality("Mjölby"))
+    occurrences = {}
+    for name, (day, start) in cases.items():
+        end = (datetime.datetime.combine(day, start) + datetime.timedelta(minutes=20)).time()
+        series = factories.slot(
+            factories.agency(name), library, recurrence="once", first_date=day, start_time=start, end_time=end
+        )
+        occurrences[name] = series.occurrences.get()
+    feed = tmp_path / "schedule.ics"
+    feed.write_bytes(client.get("/schedule.ics").content)
+
+    read = _ical_js_events(feed)
+
+    assert len(read) == len(cases)
+    # Per session: the UTC start ical.js read, that moment on a Stockholm
+    # clock, and the start the week page shows, against the stored start.
+    seen, expected = {}, {}
+    for name, occurrence in occurrences.items():
+        event = read[occurrence_uid(occurrence)]
+        start = datetime.datetime.fromisoformat(event["start"])
+        shown = _page_starts(client, IsoWeek.containing(occurrence.date))[name]
+        seen[name] = (event["zone"], start, f"{start.astimezone(STOCKHOLM):%H:%M}", shown)
+        clock = f"{cases[name][1]:%H:%M}"
+        expected[name] = ("Europe/Stockholm", occurrence.starts_at, clock, clock)
+    assert seen == expected

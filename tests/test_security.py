@@ -78,15 +78,53 @@ def _run_django(env, *args):
     )
 
 
+# The environment README's "Production deployment" documents: behind one
+# TLS proxy, with PostgreSQL and SMTP (check does not connect to either).
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "eservice.example.se",
+    "CSRF_TRUSTED_ORIGINS": "https://eservice.example.se",
+    "DATABASE_URL": "postgres://eservice:password@db.invalid/eservice",
+    "EMAIL_HOST": "smtp.example.se",
+    "DEFAULT_FROM_EMAIL": "e-serviceverkstad@example.se",
+    "TRUSTED_PROXY_COUNT": "1",
+}
+
+
 def test_check_deploy_passes_with_production_settings():
     result = _run_django(
-        {"SECRET_KEY": secrets.token_urlsafe(50), "DEBUG": "false", "ALLOWED_HOSTS": "eservice.example.se"},
+        {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50)},
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_no_proxy_is_trusted():
+    result = _run_django(
+        {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50), "TRUSTED_PROXY_COUNT": "0"},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode != 0
+    assert "(eserviceverkstad.W001) TRUSTED_PROXY_COUNT is 0" in result.stderr
+    assert "HINT: Run the app behind a TLS-terminating proxy" in result.stderr
+
+
+@pytest.mark.parametrize(("count", "header"), [("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")])
+def test_x_forwarded_proto_is_believed_only_from_a_trusted_proxy(count, header):
+    result = _run_django(
+        {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50), "TRUSTED_PROXY_COUNT": count},
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == header
 
 
 def test_a_bad_debug_value_stops_start_up_with_a_message():

@@ -8,6 +8,9 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import User
 
+from agencies.models import Membership, Role
+from tests import factories
+
 pytestmark = pytest.mark.django_db
 
 
@@ -21,9 +24,10 @@ def attempt(client, username, password, address="10.1.2.3"):
 
 
 def test_staff_log_in_and_land_on_my_day(client, sofia):
+    Membership.objects.create(user=sofia, role=Role.STAFF, agency=factories.agency())
     response = attempt(client, "sofia", "rätt-lösenord-123")
     assert response.status_code == 302
-    assert response["Location"] == "/staff/"
+    assert client.get(response["Location"])["Location"] == "/staff/"
 
 
 def test_a_wrong_password_gets_a_message(client, sofia):

@@ -46,6 +46,8 @@ RULES = {
     "password_reset_done": PUBLIC,
     "password_reset_confirm": PUBLIC,
     "password_reset_complete": PUBLIC,
+    # Every role lands somewhere; without a role, a 403 page that says so.
+    "visitors:start": STAFF,
     "visitors:my_day": STAFF,
     "visitors:visit_list": STAFF,
     "visitors:visit_new": STAFF,
@@ -55,6 +57,9 @@ RULES = {
     "visitors:tally": OWN_OBJECT,
     "visitors:tally_tap": STAFF_POST,
     "visitors:tally_save": STAFF_POST,
+    # Staff their agencies, coordinators their municipality, project leads
+    # all (scope tested in test_statistics_page.py); no role: 403.
+    "visitors:stats": STAFF,
 }
 
 # The Django admin has its own login and permission checks (tested in
@@ -103,7 +108,11 @@ def cast():
         submission_key="6f1c1f3e-1111-4b4b-9c9c-000000000001",
     )
     today = timezone.localdate()
-    slot = factories.slot(childcare, library, weekday=today.weekday(), first_date=today)
+    # All day, so tally mode (open once a session has begun) lets staff in.
+    slot = factories.slot(
+        childcare, library, weekday=today.weekday(), first_date=today,
+        start_time=datetime.time(0), end_time=datetime.time(23, 59),
+    )  # fmt: skip
     visit.occurrence_today = slot.occurrences.get(date=today)
     visit.places = {"agency": childcare.slug, "venue": library.slug}
     return users, visit
@@ -127,7 +136,7 @@ def url_for(name, visit):
 
 
 # What a let-in user POSTs, so the request does what the URL is for.
-POST_DATA = {"/tap/": {"topic": "other"}, "/save/": {"duration": "10", "outcome": "solved"}}
+POST_DATA = {"/tap/": {"topic": "other"}, "/save/": {"duration": "10", "outcome": "solved", "language": "sv"}}
 
 
 def post_data(url):

@@ -10,10 +10,11 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from agencies.models import Membership, Role
-from sessions.models import OccurrenceStatus
+from agencies.models import AgencyKind, AgencyLevel, Membership, Role
+from sessions.models import Occurrence, OccurrenceStatus
 from tests import factories
 from visitors.models import Outcome, Visit, VisitChange
 
@@ -320,18 +321,23 @@ def test_log_pages_make_a_fixed_number_of_queries(client, sofia, world, django_a
     # municipalities for "may correct".
     with django_assert_num_queries(8):
         client.get("/staff/visits/")
-    # Session, user, staff check; the choices: occurrences, agencies,
-    # venues, topics, e-services, referral agencies; the prefilled
-    # occurrence.
-    with django_assert_num_queries(10):
+    # Session, user, staff check; the first two agencies and venues (one
+    # alone is preselected); the choices: occurrences, agencies, venues,
+    # topics, e-services, referral agencies; the prefilled occurrence.
+    with django_assert_num_queries(12):
         client.get(f"/staff/visits/new/?occurrence={world['occurrence'].pk}")
 
 
 def test_a_coordinator_corrects_a_log_older_than_fourteen_days(client, sofia, lena, world):
     visit = _logged_visit(client, sofia, world)
     month_ago = timezone.now() - datetime.timedelta(days=30)
-    occurrence = world["occurrence"]
-    Visit.objects.filter(pk=visit.pk).update(started_at=month_ago)
+    occurrence = Occurrence.objects.create(
+        slot=world["occurrence"].slot,
+        date=timezone.localdate(month_ago),
+        starts_at=month_ago - datetime.timedelta(minutes=10),
+        ends_at=month_ago + datetime.timedelta(hours=1),
+    )
+    Visit.objects.filter(pk=visit.pk).update(started_at=month_ago, occurrence=occurrence)
     client.force_login(lena)
     data = visit_data(world, duration="45", submission_key="")
     data["started_at"] = timezone.localtime(month_ago).strftime("%Y-%m-%dT%H:%M")
@@ -358,3 +364,164 @@ def test_the_audit_trail_never_keeps_the_notes_text(client, sofia, world):
     stored = str(list(VisitChange.objects.values_list("changes", flat=True)))
     assert "Anna" not in stored
     assert VisitChange.objects.filter(action=VisitChange.Action.CHANGED).count() == 2
+
+
+@pytest.fixture
+def skatteverket_in_kalmar(world):
+    """Skatteverket (national) helps at Kalmar's library; Karin staffs it."""
+    tax = factories.agency(
+        "Skatteverket", slug="skatteverket", level=AgencyLevel.NATIONAL, kind=AgencyKind.TAX_AGENCY
+    )
+    karin = _user("karin", Role.STAFF, agency=tax)
+    kalmar_library = world["kalmar_occurrence"].slot.venue
+    visit = Visit.objects.create(
+        agency=tax, venue=kalmar_library, logged_by=karin, started_at=timezone.now(),
+        duration_minutes=15, submission_key=uuid.uuid4(),
+    )  # fmt: skip
+    return tax, karin, visit
+
+
+def test_kalmars_coordinator_cannot_move_a_national_agencys_log_into_mjolby(
+    client, amir, world, skatteverket_in_kalmar
+):
+    _tax, _karin, visit = skatteverket_in_kalmar
+    client.force_login(amir)
+    form = client.get(f"/staff/visits/{visit.pk}/edit/").context["form"]
+    offered = set(form.fields["venue"].queryset)
+    assert world["library"] not in offered and visit.venue in offered
+    data = visit_data(
+        world, occurrence="", agency=visit.agency_id, venue=world["library"].pk, submission_key=""
+    )
+    response = client.post(f"/staff/visits/{visit.pk}/edit/", data)
+    assert response.status_code == 200 and "venue" in response.context["form"].errors
+    visit.refresh_from_db()
+    assert visit.venue == world["kalmar_occurrence"].slot.venue
+    assert not VisitChange.objects.filter(municipality=world["mjolby"]).exists()
+
+
+def test_a_coordinator_who_also_staffs_a_national_agency_logs_only_in_their_municipality(
+    client, amir, world, skatteverket_in_kalmar
+):
+    tax, _karin, _visit = skatteverket_in_kalmar
+    Membership.objects.create(user=amir, role=Role.STAFF, agency=tax)
+    mjolby_tax = factories.slot(tax, world["library"], **_all_day())
+    client.force_login(amir)
+    form = client.get("/staff/visits/new/").context["form"]
+    assert world["library"] not in set(form.fields["venue"].queryset)
+    mjolby_occurrence = mjolby_tax.occurrences.get(date=timezone.localdate())
+    assert mjolby_occurrence not in set(form.fields["occurrence"].queryset)
+    response = log(client, amir, world, occurrence="", agency=tax.pk, venue=world["library"].pk)
+    assert "venue" in response.context["form"].errors
+    assert not Visit.objects.filter(venue=world["library"]).exists()
+
+
+def test_staff_of_a_national_agency_log_wherever_it_works(client, world, skatteverket_in_kalmar):
+    tax, karin, _visit = skatteverket_in_kalmar
+    response = log(client, karin, world, occurrence="", agency=tax.pk, venue=world["library"].pk)
+    assert response.status_code == 302
+    assert Visit.objects.filter(venue=world["library"], logged_by=karin).exists()
+
+
+def _all_day():
+    today = timezone.localdate()
+    return {"weekday": today.weekday(), "first_date": today, "start_time": datetime.time(0),
+            "end_time": datetime.time(23, 59)}  # fmt: skip
+
+
+def test_a_visit_cannot_point_at_an_occurrence_it_did_not_happen_at(client, sofia, world):
+    """Editing a visit of 18 November to point at a session of 1 December is refused."""
+    visit = _logged_visit(client, sofia, world)
+    two_days_ago = timezone.now() - datetime.timedelta(days=2)
+    Visit.objects.filter(pk=visit.pk).update(started_at=two_days_ago, occurrence=None)
+    client.force_login(sofia)
+    data = visit_data(
+        world, submission_key="", started_at=timezone.localtime(two_days_ago).strftime("%Y-%m-%dT%H:%M")
+    )
+    response = client.post(f"/staff/visits/{visit.pk}/edit/", data)
+    assert response.status_code == 200
+    assert "started_at" in response.context["form"].errors
+    visit.refresh_from_db()
+    assert visit.occurrence is None
+
+
+@pytest.mark.parametrize(
+    ("minutes", "accepted"), [(-31, False), (-30, True), (0, True), (30, True), (31, False)]
+)
+def test_a_visit_starts_within_its_occurrence_give_or_take_half_an_hour(world, sofia, minutes, accepted):
+    occurrence = world["occurrence"]
+    visit = Visit(
+        occurrence=occurrence, agency=occurrence.slot.agency, venue=occurrence.slot.venue, logged_by=sofia,
+        duration_minutes=10, submission_key=uuid.uuid4(),
+    )  # fmt: skip
+    edge = occurrence.starts_at if minutes <= 0 else occurrence.ends_at
+    visit.started_at = edge + datetime.timedelta(minutes=minutes)
+    if accepted:
+        visit.full_clean()
+    else:
+        with pytest.raises(ValidationError) as refused:
+            visit.full_clean()
+        assert "started_at" in refused.value.error_dict
+
+
+def test_a_visit_names_the_agency_and_venue_of_its_occurrence(world, sofia):
+    occurrence = world["occurrence"]
+    visit = Visit(
+        occurrence=occurrence, agency=world["kalmar_books"], venue=occurrence.slot.venue, logged_by=sofia,
+        duration_minutes=10, submission_key=uuid.uuid4(), started_at=occurrence.starts_at,
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        visit.full_clean()
+    assert "occurrence" in refused.value.error_dict
+
+
+def test_staff_of_one_agency_at_one_venue_find_both_preselected(client, sofia, world):
+    client.force_login(sofia)
+    form = client.get("/staff/visits/new/").context["form"]
+    assert form["agency"].value() == world["childcare"].pk
+    assert form["venue"].value() == world["library"].pk
+
+
+def test_errors_outside_a_scheduled_time_are_summarised_at_the_top_with_links(client, amir, world):
+    """Amir (a coordinator who also staffs two agencies) must choose; the
+    errors are listed first, linked to fields that are not hidden in the
+    closed "more details"."""
+    Membership.objects.create(user=amir, role=Role.STAFF, agency=world["kalmar_books"])
+    Membership.objects.create(
+        user=amir,
+        role=Role.STAFF,
+        agency=factories.agency("Kalmar medborgarservice", municipality=world["kalmar"]),
+    )
+    factories.venue(world["kalmar"])
+    response = log(client, amir, world, occurrence="", agency="", venue="")
+    page = response.content.decode()
+    summary = page[page.index('id="error-summary"') : page.index("</div>", page.index('id="error-summary"'))]
+    assert 'href="#id_agency"' in summary and 'href="#id_venue"' in summary
+    assert page.index('id="error-summary"') < page.index('class="staff-form"')
+    details = page[page.index("<details") : page.index("</details>")]
+    assert 'id="id_agency"' not in details and 'id="id_venue"' not in details
+    assert '<details class="more-details">' in page  # stays closed: no error inside
+
+
+def test_an_error_inside_more_details_opens_it(client, sofia, world):
+    page = log(client, sofia, world, people="0").content.decode()
+    assert '<details class="more-details" open>' in page
+    assert 'href="#id_people"' in page
+
+
+def test_the_language_is_a_quick_choice_with_the_sessions_languages_first(client, sofia, world):
+    slot = world["occurrence"].slot
+    slot.languages = "ar,en"
+    slot.save()
+    client.force_login(sofia)
+    form = client.get(f"/staff/visits/new/?occurrence={world['occurrence'].pk}").context["form"]
+    assert [code for code, _label in form.fields["language"].widget.choices] == ["ar", "en", "sv", "other"]
+    assert form["language"].value() == "ar"
+    log(client, sofia, world, language="ar")
+    log(client, sofia, world, language="other", language_other="so")
+    assert sorted(Visit.objects.values_list("language", flat=True)) == ["ar", "so"]
+
+
+def test_other_language_needs_a_language(client, sofia, world):
+    response = log(client, sofia, world, language="other", language_other="")
+    assert "language_other" in response.context["form"].errors
+    assert not Visit.objects.exists()

@@ -9,13 +9,13 @@ import uuid
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Exists, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic, Venue
-from agencies.permissions import agencies_for
+from agencies.permissions import agencies_for, venues_for_logging
 from eserviceverkstad.fields import IdModelChoiceField, IdModelMultipleChoiceField
 from eserviceverkstad.i18n import language_name
 from sessions.models import OFFERED_LANGUAGES, Occurrence
@@ -25,6 +25,9 @@ QUICK_DURATIONS = [5, 10, 15, 30, 45, 60]
 # Lazy, so each request shows them in its own language.
 DURATION_CHOICES = [(str(m), format_lazy("{} {}", m, _("min"))) for m in QUICK_DURATIONS]
 OTHER = "other"
+# Filled in for the common case (now, one person, the session's kind of
+# help), so "More details" may stay closed.
+DETAIL_FIELDS = ["started_at", "people", "eservices", "mode", "first_visit", "device", "age_band", "note"]
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 
@@ -102,45 +105,83 @@ class VisitForm(forms.ModelForm):
         self._limit_choices()
         if not self.instance.pk:
             self.fields["submission_key"].initial = uuid.uuid4()
+            self._preselect_only_choices()
         else:
             self.fields["submission_key"].required = False
             self._initial_duration(self.instance.duration_minutes)
 
     def _limit_choices(self):
         fields = self.fields
-        recent = Occurrence.objects.filter(slot__agency__in=self.allowed_agencies).between(
-            self.now - EDIT_WINDOW, self.now + datetime.timedelta(days=1)
-        )
-        # A correction keeps the visit's own occurrence, however old.
+        # A correction keeps the visit's own venue and occurrence, however
+        # old; everything else is limited to where this user may log.
+        own_venue = Q(pk=self.instance.venue_id) if self.instance.venue_id else Q(pk__in=[])
+        venues = Venue.objects.filter(Q(pk__in=venues_for_logging(self.user).values("pk")) | own_venue)
+        fields["venue"].queryset = venues
+        fields["venue"].required = False
+        fields["agency"].queryset = self.allowed_agencies
+        fields["agency"].required = False
+        recent = Occurrence.objects.filter(
+            slot__agency__in=self.allowed_agencies, slot__venue__in=venues_for_logging(self.user)
+        ).between(*self._occurrence_window())
         current = Q(pk=self.instance.occurrence_id) if self.instance.occurrence_id else Q(pk__in=[])
         fields["occurrence"].queryset = (
             Occurrence.objects.filter(Q(pk__in=recent.values("pk")) | current)
             .select_related("slot__agency", "slot__venue")
             .order_by("-starts_at")
         )
-        fields["agency"].queryset = self.allowed_agencies
-        fields["agency"].required = False
-        # Venues in the user's agencies' municipalities; every venue when one
-        # of them is national; and, in a correction, the visit's own venue.
-        national = self.allowed_agencies.filter(municipality__isnull=True)
-        fields["venue"].queryset = Venue.objects.filter(
-            Q(municipality__in=self.allowed_agencies.values("municipality"))
-            | Q(Exists(national))
-            | Q(pk=self.instance.venue_id or None)
-        )
-        fields["venue"].required = False
         fields["topics"].queryset = Topic.objects.all()
         fields["eservices"].queryset = EService.objects.filter(
             agency__in=self.allowed_agencies
         ).select_related("agency")
         fields["referred_to"].queryset = Agency.objects.all()
-        fields["language"] = forms.ChoiceField(
-            label=_("Language used"),
-            choices=[(code, language_name(code)) for code in OFFERED_LANGUAGES],
-            initial=self.instance.language or "sv",
-        )
+        current = self.instance.language or "sv"
+        self._language_choices(current, offered=[current] if self.instance.pk else ())
         for name in ("device", "age_band"):
             fields[name].choices = [("", _("Not noted"))] + list(fields[name].choices)[1:]
+
+    def _language_choices(self, current, offered=()):
+        """Quick choices: the session's languages first, then Swedish and
+        English; every other language under "Other language"."""
+        quick = list(dict.fromkeys([*offered, "sv", "en"]))
+        quick_choices = [(code, language_name(code)) for code in quick] + [(OTHER, _("Other language"))]
+        others = [(code, language_name(code)) for code in OFFERED_LANGUAGES if code not in quick]
+        # Any offered language is valid (which session the form is posted
+        # for is not known yet); the buttons show the quick ones.
+        field = forms.ChoiceField(label=_("Language used"), choices=quick_choices + others)
+        field.widget = forms.RadioSelect(choices=quick_choices)
+        self.fields["language"] = field
+        self.fields["language_other"] = forms.ChoiceField(
+            label=_("Other language"),
+            required=False,
+            choices=[("", "–"), *others],
+        )
+        if current in quick:
+            self.initial["language"] = current
+        else:
+            self.initial["language"], self.initial["language_other"] = OTHER, current
+
+    def _preselect_only_choices(self):
+        """Staff of one agency at one venue need not choose them."""
+        for name in ("agency", "venue"):
+            only = list(self.fields[name].queryset[:2])
+            if len(only) == 1:
+                self.initial.setdefault(name, only[0].pk)
+
+    def details(self):
+        """The fields under "More details", which stays closed unless one
+        of them has an error (or a log is being corrected)."""
+        return [self[name] for name in DETAIL_FIELDS]
+
+    def details_have_errors(self):
+        return any(name in self.errors for name in DETAIL_FIELDS)
+
+    def _occurrence_window(self):
+        """New logs choose among the last 14 days' occurrences; a
+        coordinator correcting an older log also among those around it."""
+        start = self.now - EDIT_WINDOW
+        if self.instance.pk:
+            start = min(start, self.instance.started_at - datetime.timedelta(days=1))
+        return start, self.now + datetime.timedelta(days=1)
 
     def _initial_duration(self, minutes):
         if minutes in QUICK_DURATIONS:
@@ -154,6 +195,8 @@ class VisitForm(forms.ModelForm):
         self.initial.update(
             {"occurrence": occurrence.pk, "mode": MODE_FOR_FORMAT.get(occurrence.slot.format)}
         )
+        codes = occurrence.slot.language_codes
+        self._language_choices(codes[0] if codes else "sv", offered=codes)
         self.fields["eservices"].queryset = self.fields["eservices"].queryset.filter(
             agency=occurrence.slot.agency
         )
@@ -181,6 +224,7 @@ class VisitForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self._clean_duration(cleaned)
+        self._clean_language(cleaned)
         self._clean_place(cleaned)
         agency = cleaned.get("agency")
         if agency and any(e.agency_id != agency.pk for e in cleaned.get("eservices") or []):
@@ -200,6 +244,14 @@ class VisitForm(forms.ModelForm):
             self.instance.duration_minutes = cleaned["duration_other"]
         elif choice:
             self.instance.duration_minutes = int(choice)
+
+    def _clean_language(self, cleaned):
+        if cleaned.get("language") != OTHER:
+            return
+        if not cleaned.get("language_other"):
+            self.add_error("language_other", _("Choose the language used."))
+            return
+        cleaned["language"] = cleaned["language_other"]
 
     def _clean_place(self, cleaned):
         occurrence = cleaned.get("occurrence")
@@ -222,7 +274,8 @@ class VisitForm(forms.ModelForm):
 
 
 class TallySaveForm(forms.Form):
-    """How the tallied visits are saved: one duration and outcome for all."""
+    """How the tallied visits are saved: one duration, outcome and language
+    for all (the session's languages first)."""
 
     duration = forms.TypedChoiceField(
         label=_("How long each visit took, about"),
@@ -237,6 +290,13 @@ class TallySaveForm(forms.Form):
         initial=Outcome.SOLVED,
         widget=forms.RadioSelect,
     )
+    language = forms.ChoiceField(label=_("Language used"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, occurrence, **kwargs):
+        super().__init__(*args, **kwargs)
+        codes = list(dict.fromkeys([*occurrence.slot.language_codes, "sv", "en"]))
+        self.fields["language"].choices = [(code, language_name(code)) for code in codes]
+        self.fields["language"].initial = codes[0]
 
 
 class StaffLoginForm(AuthenticationForm):

@@ -8,6 +8,7 @@ the resident was. ``VisitChange`` is the audit trail coordinators read.
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic, Venue
+from eserviceverkstad.i18n import format_clock, format_day
 from sessions.models import Format, Occurrence, validate_language_codes
 from visitors.anonymity import validate_anonymous
 
@@ -22,6 +24,13 @@ MAX_DURATION_MINUTES = 8 * 60
 # Staff may log or correct a visit this long afterwards.
 EDIT_WINDOW = datetime.timedelta(days=14)
 NOTE_MAX_LENGTH = 500
+# A visit logged at an occurrence starts within its time, give or take this:
+# staff start a little early or finish the last resident after the end.
+OCCURRENCE_MARGIN = datetime.timedelta(minutes=30)
+
+
+def fits_occurrence(occurrence, started_at):
+    return occurrence.starts_at - OCCURRENCE_MARGIN <= started_at <= occurrence.ends_at + OCCURRENCE_MARGIN
 
 
 class Mode(models.TextChoices):
@@ -164,6 +173,13 @@ class Visit(models.Model):
             # "My logs" and the monthly statistics select by time.
             models.Index(fields=["logged_by", "-started_at"], name="visit_logged_by_start_idx"),
             models.Index(fields=["started_at"], name="visit_started_at_idx"),
+            # The statistics (visitors/statistics.py, ReportBuilder): a staff
+            # member's scope and the agency filter select a period's visits
+            # of some agencies, for every breakdown, the heatmap and the trend.
+            models.Index(fields=["agency", "started_at"], name="visit_agency_start_idx"),
+            # The same queries for a coordinator's scope (the visits at their
+            # municipality's venues) and the venue and municipality filters.
+            models.Index(fields=["venue", "started_at"], name="visit_venue_start_idx"),
         ]
 
     def __str__(self):
@@ -171,6 +187,31 @@ class Visit(models.Model):
 
     def is_editable(self, now=None):
         return self.started_at >= (now or timezone.now()) - EDIT_WINDOW
+
+    def clean(self):
+        super().clean()
+        if self.occurrence_id is None:
+            return
+        occurrence = self.occurrence
+        slot = occurrence.slot
+        if (self.agency_id, self.venue_id) != (slot.agency_id, slot.venue_id):
+            raise ValidationError(
+                {"occurrence": _("The scheduled time is of another agency or venue than the visit.")}
+            )
+        if self.started_at and not fits_occurrence(occurrence, self.started_at):
+            start = occurrence.local_start
+            raise ValidationError(
+                {
+                    "started_at": _(
+                        "The start must be within the scheduled time (%(start)s–%(end)s, give or take "
+                        "30 minutes). Choose the right time, or log it outside a scheduled time."
+                    )
+                    % {
+                        "start": f"{format_day(start.date())} {format_clock(start)}",
+                        "end": format_clock(occurrence.local_end),
+                    }
+                }
+            )
 
 
 class VisitChange(models.Model):
@@ -245,3 +286,22 @@ class TallyCount(models.Model):
 
     def __str__(self):
         return f"{self.occurrence} {self.topic or '-'}: {self.count}"
+
+
+class TallyTap(models.Model):
+    """When each +1 on a counter happened, so the visits saved from a
+    tally start when the help was given, not all at the hour's start."""
+
+    counter = models.ForeignKey(TallyCount, models.CASCADE, related_name="taps")
+    tapped_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tally tap")
+        verbose_name_plural = _("tally taps")
+        indexes = [
+            # A −1 removes the counter's latest tap.
+            models.Index(fields=["counter", "-tapped_at"], name="tallytap_counter_latest_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.counter_id} {self.tapped_at:%H:%M:%S}"

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies.permissions import coordinated_municipalities
-from visitors.models import TallyCount, Visit, VisitChange
+from visitors.models import TallyCount, TallyTap, Visit, VisitChange
 
 # Nobody taps more than this in one hour; a stuck finger should not make
 # a thousand visits.
@@ -145,35 +145,58 @@ class EditRule:
         return visit.logged_by_id == self.user.pk and visit.is_editable(self.now)
 
 
-def tap(occurrence, user, topic, step):
-    """Add ``step`` (+1 or -1) to a tally counter, never below 0. The row
-    lock makes two quick taps count twice, not once."""
+def tap(occurrence, user, topic, step, now=None):
+    """Add ``step`` (+1 or -1) to a tally counter, never below 0, and note
+    when a +1 happened (a -1 takes back the latest). The row lock makes two
+    quick taps count twice, not once."""
     with transaction.atomic():
         counter, _created = TallyCount.objects.select_for_update().get_or_create(
             occurrence=occurrence, user=user, topic=topic
         )
-        counter.count = max(0, min(TALLY_MAX, counter.count + step))
+        if step > 0 and counter.count < TALLY_MAX:
+            counter.count += 1
+            TallyTap.objects.create(counter=counter, tapped_at=now or timezone.now())
+        elif step < 0 and counter.count > 0:
+            counter.count -= 1
+            latest = counter.taps.order_by("-tapped_at", "-pk").first()
+            if latest is not None:
+                latest.delete()
         counter.save(update_fields=["count"])
     return counter.count
 
 
-def save_tally(occurrence, user, duration_minutes, outcome, mode):
-    """Turn the user's tally at ``occurrence`` into visits, one per tap, and
-    clear it, in one transaction: a second submit finds nothing left."""
+def tally_start(occurrence, tapped_at, now):
+    """When a tallied visit started: its tap, kept within the occurrence's
+    time (a tap after the end is late counting, not late help) and never in
+    the future."""
+    return min(max(tapped_at, occurrence.starts_at), occurrence.ends_at, now)
+
+
+def _tap_times(counter, occurrence):
+    times = sorted(tap.tapped_at for tap in counter.taps.all())
+    # Counters from before taps were timed have fewer taps than counts.
+    return times + [occurrence.starts_at] * (counter.count - len(times))
+
+
+def save_tally(occurrence, user, *, duration, outcome, mode, language="sv", now=None):
+    """Turn the user's tally at ``occurrence`` into visits, one per tap at
+    the tap's time, and clear it, in one transaction: a second submit finds
+    nothing left."""
+    now = now or timezone.now()
     with transaction.atomic():
         counters = list(
-            TallyCount.objects.select_for_update().filter(occurrence=occurrence, user=user, count__gt=0)
+            TallyCount.objects.select_for_update()
+            .filter(occurrence=occurrence, user=user, count__gt=0)
+            .prefetch_related("taps")
         )
         slot = occurrence.slot
-        # Saved early, before the hour has begun: never a start in the future.
-        started_at = min(occurrence.starts_at, timezone.now())
         made = []
         for counter in counters:
-            for _ in range(counter.count):
+            for tapped_at in _tap_times(counter, occurrence):
                 made.append((Visit(
                     occurrence=occurrence, agency=slot.agency, venue=slot.venue, logged_by=user,
-                    started_at=started_at, duration_minutes=duration_minutes, mode=mode,
-                    outcome=outcome, submission_key=uuid.uuid4(),
+                    started_at=tally_start(occurrence, tapped_at, now), duration_minutes=duration,
+                    mode=mode, outcome=outcome, language=language, submission_key=uuid.uuid4(),
                 ), counter.topic_id))  # fmt: skip
         Visit.objects.bulk_create([visit for visit, _topic in made])
         Visit.topics.through.objects.bulk_create(

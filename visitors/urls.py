@@ -7,6 +7,7 @@ register_converter(IdConverter, "id")
 
 app_name = "visitors"
 urlpatterns = [
+    path("staff/start/", views.start, name="start"),
     path("staff/", views.my_day, name="my_day"),
     path("staff/visits/", views.visit_list, name="visit_list"),
     path("staff/visits/new/", views.visit_new, name="visit_new"),
@@ -16,4 +17,5 @@ urlpatterns = [
     path("staff/tally/<id:pk>/", views.tally, name="tally"),
     path("staff/tally/<id:pk>/tap/", views.tally_tap, name="tally_tap"),
     path("staff/tally/<id:pk>/save/", views.tally_save, name="tally_save"),
+    path("staff/stats/", views.statistics, name="stats"),
 ]

@@ -4,6 +4,7 @@ in ``agencies.permissions`` and ``visitors.services``."""
 
 import datetime
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from agencies.permissions import agencies_for, coordinated_municipalities, is_staff_member
+from agencies.permissions import agencies_for, coordinated_municipalities, is_project_lead, is_staff_member
 from eserviceverkstad.fields import is_id
 from sessions.models import Occurrence, wall_clock
+from visitors.charts import charts_for
 from visitors.forms import TallySaveForm, VisitForm
-from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, TallyCount, VisitChange
+from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, OCCURRENCE_MARGIN, TallyCount, VisitChange
 from visitors.services import (
     EditRule,
     delete_visit,
@@ -31,9 +33,12 @@ from visitors.services import (
     update_visit,
     visits_for,
 )
+from visitors.statistics import Scope, StatsFilter, build_report
 
 LATEST_LOGS = 10
 LOGS_PER_PAGE = 50
+# Project leads report on every municipality: their statistics.
+PROJECT_LEAD_START = "visitors:stats"
 
 
 def staff_required(view):
@@ -50,6 +55,17 @@ def staff_required(view):
 
 
 @require_GET
+@login_required
+def start(request):
+    """Where a login lands: each role at the page it works from."""
+    if is_staff_member(request.user):
+        return redirect("visitors:my_day")
+    if is_project_lead(request.user):
+        return redirect(PROJECT_LEAD_START)
+    return render(request, "visitors/no_role.html", status=403)
+
+
+@require_GET
 @staff_required
 def my_day(request):
     # Queries: session, user, staff check; my agencies' occurrences from
@@ -63,6 +79,9 @@ def my_day(request):
         .select_related("slot__agency", "slot__venue__municipality")
         .order_by("starts_at")
     )
+    tally_opens = timezone.now() + OCCURRENCE_MARGIN
+    for occurrence in occurrences:
+        occurrence.can_tally = occurrence.starts_at <= tally_opens
     context = {
         "today": [o for o in occurrences if o.local_start.date() == today],
         "later": [o for o in occurrences if o.local_start.date() != today],
@@ -157,13 +176,14 @@ def change_log(request):
 
 
 def _tally_occurrence_or_404(request, pk):
-    """An occurrence of the user's agencies, today or in the past 14 days,
-    not cancelled."""
+    """An occurrence of the user's agencies in the past 14 days, not
+    cancelled, that has begun (give or take the margin a visit may start
+    before it): a tally taps help as it happens."""
     now = timezone.now()
     return get_object_or_404(
         Occurrence.objects.scheduled()
         .filter(slot__agency__in=agencies_for(request.user))
-        .between(now - EDIT_WINDOW, now + datetime.timedelta(days=1))
+        .between(now - EDIT_WINDOW, now + OCCURRENCE_MARGIN)
         .select_related("slot__agency", "slot__venue"),
         pk=pk,
     )
@@ -182,7 +202,7 @@ def tally(request, pk):
         "counters": counters,
         "other": counts.get(None, 0),
         "total": sum(counts.values()),
-        "form": TallySaveForm(),
+        "form": TallySaveForm(occurrence=occurrence),
     }
     return render(request, "visitors/tally.html", context)
 
@@ -205,16 +225,52 @@ def tally_tap(request, pk):
 @staff_required
 def tally_save(request, pk):
     occurrence = _tally_occurrence_or_404(request, pk)
-    form = TallySaveForm(request.POST)
+    form = TallySaveForm(request.POST, occurrence=occurrence)
     if not form.is_valid():
-        messages.error(request, _("Choose a duration and an outcome, then save again."))
+        messages.error(
+            request, _("Choose how long the visits took, their outcome and language, then save again.")
+        )
         return redirect("visitors:tally", pk=occurrence.pk)
     mode = MODE_FOR_FORMAT.get(occurrence.slot.format)
-    saved = save_tally(
-        occurrence, request.user, form.cleaned_data["duration"], form.cleaned_data["outcome"], mode
-    )
+    saved = save_tally(occurrence, request.user, mode=mode, **form.cleaned_data)
     messages.success(
         request,
         ngettext("%(count)s visit is saved.", "%(count)s visits are saved.", saved) % {"count": saved},
     )
     return redirect("visitors:my_day")
+
+
+def _stats_query(period, filters, publication):
+    """The page's GET parameters for ``period`` and ``filters`` (bookmarkable)."""
+    params = {**period.query(), **filters.query(), **({"publication": "on"} if publication else {})}
+    return urlencode(params)
+
+
+@require_GET
+@login_required
+def statistics(request):
+    """Visit statistics for the user's scope. Queries (22, whatever the
+    number of visits): session, user, the user's memberships (scope); the
+    municipalities, venues and agencies in scope (the filter form); then the
+    16 of ``build_report``: headline counts, nine breakdowns, staffed hours
+    per series, visits per series, the heatmap's visits and scheduled
+    hours, the referral matrix and the 12-month trend."""
+    scope = Scope.for_user(request.user)
+    request.user._may_see_statistics = True
+    form = StatsFilter(request.GET, scope=scope)
+    if not form.is_valid():
+        if form.out_of_scope:
+            raise Http404("Outside the user's scope")
+        return render(request, "visitors/statistics.html", {"form": form}, status=400)
+    report = build_report(scope, form.period, form.filters, form.publication)
+    args = (form.filters, form.publication)
+    context = {
+        "form": form,
+        "report": report,
+        "charts": charts_for(report),
+        "previous_query": _stats_query(form.period.previous(), *args),
+        "next_query": _stats_query(form.period.next(), *args),
+        "publication_query": _stats_query(form.period, form.filters, not form.publication),
+        "this_query": _stats_query(form.period, *args),
+    }
+    return render(request, "visitors/statistics.html", context)
