@@ -69,7 +69,7 @@ def test_csv_is_utf8_with_a_bom_and_semicolons_in_swedish(client, world):
     response = download(client, world.users["anna"], CSV_URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'attachment; filename="e-serviceverkstad-2026-11.csv"' == response["Content-Disposition"]
+    assert response["Content-Disposition"] == 'attachment; filename="e-serviceverkstad-2026-11.csv"'
     rows = csv_rows(response)
     assert rows[0][:4] == ["Besöksnummer", "Start", "Verksamhet", "Plats"]
     assert len(rows) == 1 + 16
@@ -355,8 +355,8 @@ def libreoffice_csv(xlsx_bytes, tmp_path):
     # last one (-1) writes every sheet to its own file.
     options = "44,34,76,1,,0,false,true,false,false,false,-1"
     subprocess.run(
-        [LIBREOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-         "--convert-to", f"csv:Text - txt - csv (StarCalc):{options}", "--outdir", str(tmp_path), str(source)],
+        [LIBREOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+         f"csv:Text - txt - csv (StarCalc):{options}", "--outdir", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=180,
     )  # fmt: skip
     return {

@@ -28,18 +28,23 @@ LICENCE_URL = "https://creativecommons.org/publicdomain/zero/1.0/"
 CSV_COLUMNS = ["month", "municipality", "measure", "key", "name", "value"]
 
 
-def is_closed(period, today=None):
-    return (today or timezone.localdate()) > last_correction_day(period)
+def today():
+    return timezone.localdate()
 
 
-def closed_months(today=None):
+def is_closed(period, day=None):
+    """Past its last day for corrections: the figures no longer change."""
+    return (day or today()) > last_correction_day(period)
+
+
+def closed_months(day=None):
     """Closed months from the first visit on, newest first (one query)."""
     first = Visit.objects.aggregate(first=Min("started_at"))["first"]
     if first is None:
         return []
     month = Period.month(*timezone.localtime(first).timetuple()[:2])
     months = []
-    while is_closed(month, today):
+    while is_closed(month, day):
         months.append(month)
         month = month.next()
     return months[::-1]
