@@ -15,6 +15,7 @@ adds nothing.
 
 import dataclasses
 import datetime
+import heapq
 import itertools
 import random
 import uuid
@@ -219,16 +220,34 @@ class VisitMaker:
         values, cum_weights = self.tables[name]
         return self.rng.choices(values, cum_weights=cum_weights, k=count)
 
-    def batch(self, first_id, count, first_number):
-        """``count`` visit rows with ids from ``first_id`` (the
-        ``first_number``-th of this seed on), with their topic and e-service
-        links as (visit id, other id) pairs."""
+    def places_in_time_order(self, count):
+        """Where each of ``count`` visits happens, oldest first, as the app
+        stores them (so a month's visits lie together on disk, as they do
+        in a real database): each occurrence gets its share of the
+        scheduled visits by weight, the desk visits fall in between."""
         rng = self.rng
-        unscheduled = sum(1 for _ in range(count) if rng.random() < UNSCHEDULED_SHARE)
-        chosen = rng.choices(self.places, cum_weights=self.place_weights, k=count - unscheduled)
-        chosen += [self.desk_visit() for _ in range(unscheduled)]
-        rng.shuffle(chosen)
-        columns = {name: self.column(name, count) for name in self.tables}
+        unscheduled = round(count * UNSCHEDULED_SHARE) if self.desks else 0
+        scheduled = count - unscheduled
+        total = self.place_weights[-1]
+        shares, previous = [], 0.0
+        for cumulative_weight in self.place_weights:
+            shares.append(int(scheduled * (cumulative_weight - previous) / total))
+            previous = cumulative_weight
+        for index in rng.choices(
+            range(len(self.places)), cum_weights=self.place_weights, k=scheduled - sum(shares)
+        ):
+            shares[index] += 1
+        at_occurrences = (
+            place for place, share in zip(self.places, shares, strict=True) for _ in range(share)
+        )
+        at_desks = sorted((self.desk_visit() for _ in range(unscheduled)), key=lambda place: place.starts_at)
+        return heapq.merge(at_occurrences, at_desks, key=lambda place: place.starts_at)
+
+    def batch(self, first_id, chosen, first_number):
+        """Visit rows for the places ``chosen``, with ids from ``first_id``
+        (the ``first_number``-th of this seed on), and their topic and
+        e-service links as (visit id, other id) pairs."""
+        columns = {name: self.column(name, len(chosen)) for name in self.tables}
         rows, topic_links, eservice_links = [], [], []
         for index, place in enumerate(chosen):
             visit_id = first_id + index
@@ -314,12 +333,10 @@ def seed_visits(count, seed=1, today=None, now=None, progress=None):
         first_id = (Visit.objects.aggregate(top=Max("id"))["top"] or 0) + 1
         # No queries from here to ``finish()``: PostgreSQL's connection is busy copying.
         writer = CopyWriter() if connection.vendor == "postgresql" else InsertWriter()
-        done = 0
-        while done < count:
-            size = min(BATCH, count - done)
-            rows, topics, eservices = maker.batch(first_id + done, size, done)
-            writer.write(rows, topics, eservices)
-            done += size
+        places, done = maker.places_in_time_order(count), 0
+        while chosen := list(itertools.islice(places, BATCH)):
+            writer.write(*maker.batch(first_id + done, chosen, done))
+            done += len(chosen)
             if progress:
                 progress(done)
         writer.finish()
