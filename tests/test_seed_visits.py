@@ -141,3 +141,15 @@ def test_the_same_seed_gives_the_same_visits_and_never_adds_them_twice(demo):
 def test_seed_visits_without_a_schedule_says_to_run_seed_demo():
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("seed_visits", "--count", "10")
+
+
+def test_seeded_visits_are_stored_oldest_first_as_the_app_stores_them(demo):
+    """So a month's visits lie together on disk, as in a real log, and the
+    benchmark measures what a real database does."""
+    seed_visits(COUNT, seed=11)
+    # The time of the occurrence, or for a visit outside the schedule its hour.
+    starts = [
+        visit.occurrence.starts_at if visit.occurrence else visit.started_at.replace(minute=0)
+        for visit in seeded(demo).select_related("occurrence").order_by("pk")
+    ]
+    assert starts == sorted(starts)
