@@ -255,6 +255,13 @@ class Membership(models.Model):
         verbose_name=_("user"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    language = models.CharField(
+        _("language of e-mails"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The monthly statistics report is e-mailed in this language."),
+    )
     agency = models.ForeignKey(
         Agency,
         models.CASCADE,

@@ -311,6 +311,12 @@ Q_CLUSTER = {
 # twelve months). A daily task moves the horizon forward.
 OCCURRENCE_HORIZON_DAYS = env_int("OCCURRENCE_HORIZON_DAYS", 400)
 
+# Statistics workbooks with more visit rows than this are built by a
+# background task and downloaded from a link (visitors/export_jobs.py). The
+# folder must be shared by the web servers and the qcluster.
+STATS_EXPORT_ASYNC_ROWS = env_int("STATS_EXPORT_ASYNC_ROWS", 200_000)
+STATS_EXPORT_ROOT = env_str("STATS_EXPORT_ROOT", str(BASE_DIR / "var" / "exports"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
