@@ -1,12 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from eserviceverkstad import views
 from visitors.forms import StaffLoginForm
+
+# The admin names the product, not the framework ("Django-administration").
+admin.site.site_header = _("E-serviceverkstad – administration")
+admin.site.site_title = _("E-serviceverkstad – administration")
+admin.site.index_title = _("Schedule, places and visits")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
