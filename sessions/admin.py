@@ -655,6 +655,9 @@ class OccurrenceAdmin(ScopedAdmin):
     # With a link to "Cancel sessions in a period" above the list.
     change_list_template = "admin/sessions/occurrence_change_list.html"
 
+    class Media:
+        css = {"all": ("css/admin-schedule.css",)}
+
     @admin.display(description=_("when"), ordering="starts_at")
     def when(self, obj):
         start, end = obj.local_start, obj.local_end

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from eserviceverkstad.fields import IdModelChoiceField, IdModelMultipleChoiceField
@@ -120,17 +121,17 @@ class PeriodForm(forms.Form):
         initial=CANCEL,
         widget=forms.RadioSelect,
     )
-    venue = IdModelChoiceField(label=_("venue"), queryset=None)
+    venue = IdModelChoiceField(label=capfirst(_("venue")), queryset=None)
     agencies = IdModelMultipleChoiceField(
-        label=_("agencies"),
+        label=capfirst(_("agencies")),
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Leave them all unticked for every agency at the venue."),
     )
-    first_day = forms.DateField(label=_("first day"), widget=DateInput)
+    first_day = forms.DateField(label=capfirst(_("first day")), widget=DateInput)
     last_day = forms.DateField(
-        label=_("last day"), widget=DateInput, help_text=_("The last day is included.")
+        label=capfirst(_("last day")), widget=DateInput, help_text=_("The last day is included.")
     )
 
     def __init__(self, *args, venues, agencies, **kwargs):
@@ -217,7 +218,7 @@ class PeriodSessionsForm(forms.Form):
     and for a cancellation the reason residents will read."""
 
     sessions = forms.TypedMultipleChoiceField(
-        label=_("sessions"),
+        label=capfirst(_("sessions")),
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
@@ -226,14 +227,14 @@ class PeriodSessionsForm(forms.Form):
         },
     )
     reason = forms.CharField(
-        label=_("reason for cancellation"),
+        label=capfirst(_("reason for cancellation")),
         max_length=300,
         required=False,
         help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
         widget=forms.TextInput(attrs={"class": "vTextField"}),
     )
     reason_en = forms.CharField(
-        label=_("reason for cancellation (English)"),
+        label=capfirst(_("reason for cancellation (English)")),
         max_length=300,
         required=False,
         help_text=_("Shown on the English schedule. Leave empty to show the Swedish reason."),
