@@ -737,9 +737,9 @@ class OccurrenceAdmin(ScopedAdmin):
         ]
 
     def cancel_period_view(self, request):
-        """ "Cancel sessions in a period": a venue, maybe some agencies and the
-        days; then the sessions found, all ticked, and the reason; one step
-        cancels them. The same page undoes a cancellation. Venues and
+        """The page "Cancel sessions in a period": a venue, maybe some agencies
+        and the days; then the sessions found, all ticked, and the reason;
+        one step cancels them. The same page undoes a cancellation. Venues and
         agencies come from their own admins' querysets, so a coordinator
         can choose only their municipality's."""
         if not self.has_change_permission(request):
@@ -766,7 +766,6 @@ class OccurrenceAdmin(ScopedAdmin):
             "opts": self.opts,
             "criteria": criteria,
             "sessions_form": sessions_form,
-            "has_errors": posted,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/sessions/cancel_period.html", context)
