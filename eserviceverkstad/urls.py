@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
@@ -10,6 +11,10 @@ from visitors.forms import StaffLoginForm
 
 # A lost database connection answers 503 "try again", any other error 500.
 handler500 = "eserviceverkstad.views.server_error"
+# The admin names the product, not the framework ("Django-administration").
+admin.site.site_header = _("E-serviceverkstad – administration")
+admin.site.site_title = _("E-serviceverkstad – administration")
+admin.site.index_title = _("Schedule, places and visits")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -16,21 +16,26 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.admin import ScopedAdmin
+from agencies.models import Agency, Venue
 from eserviceverkstad.fields import is_id
 from eserviceverkstad.i18n import format_clock, format_day, format_long_date, format_weekday, language_name
+from sessions.admin_periods import PeriodForm, PeriodSessionsForm, StartsBetweenFilter
 from sessions.models import (
     OFFERED_LANGUAGES,
+    Format,
     Occurrence,
     StaffedSlot,
     split_languages,
 )
+from sessions.public_holidays import cancel_on_holidays, coming_on_holidays
 from sessions.schedule import (
     awaiting_decision,
     cancel_occurrences,
@@ -74,6 +79,46 @@ def describe_occurrence(occurrence):
         f"{format_day(start.date())} {format_clock(start)}–{format_clock(end)}"
         f" · {occurrence.slot.agency} · {occurrence.slot.venue}"
     )
+
+
+def describe_holiday_session(occurrence, holiday):
+    """'torsdag 24 december 2026, 14:00–15:00 (Julafton)'."""
+    start, end = occurrence.local_start, occurrence.local_end
+    name = holiday.name_en if (translation.get_language() or "sv").startswith("en") else holiday.name
+    return _("%(session)s (%(holiday)s)") % {
+        "session": describe_date(start.date(), start.time(), end.time()),
+        "holiday": name,
+    }
+
+
+def describe_holiday_sessions(found):
+    return "; ".join(describe_holiday_session(occurrence, holiday) for occurrence, holiday in found)
+
+
+class HolidaySessionsForm(forms.Form):
+    """The coming sessions on public holidays, all ticked: untick one that
+    takes place anyway."""
+
+    sessions = forms.TypedMultipleChoiceField(
+        label=_("sessions on public holidays"),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Tick at least one session."),
+            "invalid_choice": _("A ticked session is no longer on the list. Look at the list again."),
+        },
+    )
+
+    def __init__(self, *args, found, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.found = {occurrence.pk: (occurrence, holiday) for occurrence, holiday in found}
+        self.fields["sessions"].choices = [
+            (occurrence.pk, describe_holiday_session(occurrence, holiday)) for occurrence, holiday in found
+        ]
+        self.fields["sessions"].initial = list(self.found)
+
+    def chosen(self):
+        return [self.found[pk] for pk in self.cleaned_data["sessions"]]
 
 
 class StaffedSlotForm(forms.ModelForm):
@@ -223,9 +268,13 @@ class StaffedSlotAdmin(ScopedAdmin):
     search_fields = ("agency__name", "agency__name_en", "venue__name", "title", "title_en", "note")
     autocomplete_fields = ("agency", "venue", "topics")
     readonly_fields = ("preview",)
+    change_form_template = "admin/sessions/staffedslot_change_form.html"
 
     class Media:
         js = ("js/admin-search-names.js",)
+        # The table of occurrences scrolls inside itself instead of
+        # widening the page (a file: the CSP forbids inline styles).
+        css = {"all": ("css/admin-schedule.css",)}
 
     fieldsets = (
         (None, {"fields": ("agency", "venue", "format", ("title", "title_en"))}),
@@ -274,6 +323,10 @@ class StaffedSlotAdmin(ScopedAdmin):
         # deleted under the edit.
         super().save_related(request, form, formsets, change)
         self._report_sync(request, sync_occurrences(form.instance))
+        self._warn_without_topics(request, form.instance)
+        # "Save and continue" shows the series page, which lists them itself.
+        if "_continue" not in request.POST:
+            self._warn_holidays(request, form.instance)
 
     def save_formset(self, request, form, formset, change):
         for occurrence_form in formset.forms:
@@ -281,13 +334,22 @@ class StaffedSlotAdmin(ScopedAdmin):
         super().save_formset(request, form, formset, change)
 
     def _report_sync(self, request, result):
-        if result.created or result.moved or result.deleted:
-            self.message_user(
-                request,
-                _("Occurrences: %(created)d added, %(moved)d moved to the new time, %(deleted)d removed.")
-                % {"created": result.created, "moved": result.moved, "deleted": result.deleted},
-                messages.INFO,
-            )
+        parts = [
+            # One plural form per count: Swedish adjectives agree with each
+            # number ("1 nytt tillfälle", "3 nya tillfällen").
+            ngettext("%(count)d new occurrence", "%(count)d new occurrences", result.created),
+            ngettext(
+                "%(count)d occurrence moved to the new time",
+                "%(count)d occurrences moved to the new time",
+                result.moved,
+            ),
+            ngettext("%(count)d occurrence removed", "%(count)d occurrences removed", result.deleted),
+        ]
+        counts = (result.created, result.moved, result.deleted)
+        changes = [text % {"count": count} for text, count in zip(parts, counts, strict=True) if count]
+        if changes:
+            text = _("The schedule is updated: %(changes)s.") % {"changes": ", ".join(changes)}
+            self.message_user(request, text, messages.INFO)
 
     def response_change(self, request, obj):
         response = super().response_change(request, obj)
@@ -303,9 +365,51 @@ class StaffedSlotAdmin(ScopedAdmin):
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET" and is_id(unquote(object_id)):
-            self._warn_outside_series(request, self.get_queryset(request).filter(pk=unquote(object_id)))
+        shown = request.method == "GET" and is_id(unquote(object_id))
+        slot = self.get_object(request, unquote(object_id)) if shown else None
+        if slot is not None:
+            self._warn_outside_series(request, StaffedSlot.objects.filter(pk=slot.pk))
+            self._warn_without_topics(request, slot)
+            found = coming_on_holidays(slot.occurrences.all())
+            extra_context = {
+                **(extra_context or {}),
+                "holiday_sessions": found,
+                "holiday_lines": [describe_holiday_session(*pair) for pair in found],
+                "holidays_url": self._slot_url(slot, "holidays"),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _warn_without_topics(self, request, slot):
+        """Staff tally drop-in visits by topic; without topics the tally
+        offers only "Other topic", and the statistics say nothing."""
+        if slot.format == Format.DROP_IN and not slot.topics.exists():
+            self.message_user(
+                request,
+                _(
+                    "%(series)s has no topics. Staff who count visits at its drop-in sessions can then only "
+                    "choose “Other topic”. Add the topics the agency helps with under “For residents”."
+                )
+                % {"series": slot},
+                messages.WARNING,
+            )
+
+    def _warn_holidays(self, request, slot):
+        found = coming_on_holidays(slot.occurrences.all())
+        if not found:
+            return
+        text = ngettext(
+            "%(series)s: %(count)d coming session falls on a public holiday: %(days)s.",
+            "%(series)s: %(count)d coming sessions fall on public holidays: %(days)s.",
+            len(found),
+        ) % {"series": slot, "count": len(found), "days": describe_holiday_sessions(found)}
+        link = gettext("Cancel them with the holiday's name as the reason")
+        message = format_html('{} <a href="{}">{}</a>', text, self._slot_url(slot, "holidays"), link)
+        self.message_user(request, message, messages.WARNING)
+
+    def _slot_url(self, slot, page):
+        opts = self.opts
+        name = f"admin:{opts.app_label}_{opts.model_name}_{page}"
+        return reverse(name, args=[quote(slot.pk)], current_app=self.admin_site.name)
 
     def _warn_outside_series(self, request, slots):
         """A warning, until the coordinator has decided, for each series with
@@ -335,27 +439,69 @@ class StaffedSlotAdmin(ScopedAdmin):
 
     def get_urls(self):
         opts = self.opts
-        view = self.admin_site.admin_view(self.outside_series_view)
         # Before the default URLs: their "<path:object_id>/" would match first.
         return [
             path(
                 "<path:object_id>/outside-series/",
-                view,
+                self.admin_site.admin_view(self.outside_series_view),
                 name=f"{opts.app_label}_{opts.model_name}_outside_series",
+            ),
+            path(
+                "<path:object_id>/holidays/",
+                self.admin_site.admin_view(self.holidays_view),
+                name=f"{opts.app_label}_{opts.model_name}_holidays",
             ),
             *super().get_urls(),
         ]
+
+    def _slot_or_404(self, request, object_id):
+        slot = self.get_object(request, unquote(object_id)) if is_id(unquote(object_id)) else None
+        if slot is None:
+            raise Http404
+        if not self.has_change_permission(request, slot):
+            raise PermissionDenied
+        return slot
+
+    def holidays_view(self, request, object_id):
+        """The series' coming sessions on public holidays, each ticked, and
+        one button that cancels the ticked ones with the holiday's name as
+        the reason (Swedish, and English for the English schedule)."""
+        slot = self._slot_or_404(request, object_id)
+        found = coming_on_holidays(slot.occurrences.all())
+        form = HolidaySessionsForm(request.POST if request.method == "POST" else None, found=found)
+        if form.is_valid():
+            changed = cancel_on_holidays(form.chosen(), by=request.user)
+            for occurrence in changed:
+                self.log_change(request, occurrence, [{"changed": {"fields": ["status"]}}])
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d session cancelled with the holiday's name as the reason.",
+                    "%(count)d sessions cancelled with the holiday's name as the reason.",
+                    len(changed),
+                )
+                % {"count": len(changed)},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(self._slot_url(slot, "change"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Sessions on public holidays"),
+            "subtitle": str(slot),
+            "opts": self.opts,
+            "original": slot,
+            "series_url": self._slot_url(slot, "change"),
+            "form": form,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/sessions/holidays.html", context)
 
     def outside_series_view(self, request, object_id):
         """Sessions outside the series: one row per occurrence that a series
         edit left behind, each to cancel (with a reason), delete (when
         nothing points at it) or keep. Another municipality's series is a
         404, as everywhere in ScopedAdmin."""
-        slot = self.get_object(request, unquote(object_id))
-        if slot is None:
-            raise Http404
-        if not self.has_change_permission(request, slot):
-            raise PermissionDenied
+        slot = self._slot_or_404(request, object_id)
         occurrences = awaiting_decision(StaffedSlot.objects.filter(pk=slot.pk))
         referenced = referenced_occurrence_ids([o.pk for o in occurrences]) if occurrences else set()
         data = request.POST if request.method == "POST" else None
@@ -491,8 +637,9 @@ class CancelOccurrencesForm(forms.Form):
 class OccurrenceAdmin(ScopedAdmin):
     municipality_path = "slot__venue__municipality"
     form = OccurrenceForm
-    list_display = ("starts_at", "agency", "venue", "status", "cancellation_reason", "is_exception")
+    list_display = ("when", "agency", "venue", "status", "cancellation_reason", "is_exception")
     list_filter = (
+        StartsBetweenFilter,
         "status",
         "is_exception",
         ("slot__venue", admin.RelatedOnlyFieldListFilter),
@@ -505,6 +652,16 @@ class OccurrenceAdmin(ScopedAdmin):
     fields = ("slot", "date", *CHANGES_SEQUENCE, "is_exception")
     readonly_fields = ("slot", "date", "is_exception")
     actions = ("cancel_selected",)
+    # With a link to "Cancel sessions in a period" above the list.
+    change_list_template = "admin/sessions/occurrence_change_list.html"
+
+    class Media:
+        css = {"all": ("css/admin-schedule.css",)}
+
+    @admin.display(description=_("when"), ordering="starts_at")
+    def when(self, obj):
+        start, end = obj.local_start, obj.local_end
+        return describe_date(start.date(), start.time(), end.time())
 
     @admin.display(description=_("agency"), ordering="slot__agency__name")
     def agency(self, obj):
@@ -524,6 +681,10 @@ class OccurrenceAdmin(ScopedAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_cancel_periods": self.has_change_permission(request)}
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "show_delete": False}
@@ -562,3 +723,81 @@ class OccurrenceAdmin(ScopedAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/sessions/cancel_occurrences.html", context)
+
+    def get_urls(self):
+        opts = self.opts
+        # Before the default URLs: their "<path:object_id>/" would match first.
+        return [
+            path(
+                "cancel-period/",
+                self.admin_site.admin_view(self.cancel_period_view),
+                name=f"{opts.app_label}_{opts.model_name}_cancel_period",
+            ),
+            *super().get_urls(),
+        ]
+
+    def cancel_period_view(self, request):
+        """The page "Cancel sessions in a period": a venue, maybe some agencies
+        and the days; then the sessions found, all ticked, and the reason;
+        one step cancels them. The same page undoes a cancellation. Venues and
+        agencies come from their own admins' querysets, so a coordinator
+        can choose only their municipality's."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        registry = self.admin_site._registry
+        posted = request.method == "POST"
+        criteria = PeriodForm(
+            request.POST if posted else (request.GET if "venue" in request.GET else None),
+            venues=registry[Venue].get_queryset(request),
+            agencies=registry[Agency].get_queryset(request).order_by("name"),
+            initial={"mode": request.GET.get("mode", PeriodForm.CANCEL)},
+        )
+        sessions_form = None
+        if criteria.is_valid():
+            occurrences = list(criteria.occurrences(self.get_queryset(request)))
+            sessions_form = PeriodSessionsForm(
+                request.POST if posted else None, occurrences=occurrences, undoing=criteria.undoing
+            )
+            if posted and sessions_form.is_valid():
+                return self._change_period(request, criteria, sessions_form)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Cancel sessions in a period"),
+            "opts": self.opts,
+            "criteria": criteria,
+            "sessions_form": sessions_form,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/sessions/cancel_period.html", context)
+
+    def _change_period(self, request, criteria, sessions_form):
+        chosen = sessions_form.chosen()
+        where = {"venue": criteria.cleaned_data["venue"], "period": criteria.describe_period()}
+        if criteria.undoing:
+            changed = uncancel_occurrences(chosen, by=request.user)
+            text = ngettext(
+                "%(venue)s, %(period)s: %(count)d session takes place again.",
+                "%(venue)s, %(period)s: %(count)d sessions take place again.",
+                len(changed),
+            )
+        else:
+            data = sessions_form.cleaned_data
+            changed = cancel_occurrences(chosen, data["reason"], data["reason_en"], by=request.user)
+            text = ngettext(
+                "%(venue)s, %(period)s: %(count)d session cancelled.",
+                "%(venue)s, %(period)s: %(count)d sessions cancelled.",
+                len(changed),
+            )
+        for occurrence in changed:
+            self.log_change(request, occurrence, [{"changed": {"fields": ["status"]}}])
+        self.message_user(request, text % {**where, "count": len(changed)}, messages.SUCCESS)
+        # The list of that venue and period shows the result.
+        query = {
+            "slot__venue__id__exact": criteria.cleaned_data["venue"].pk,
+            StartsBetweenFilter.first_parameter: criteria.cleaned_data["first_day"].isoformat(),
+            StartsBetweenFilter.last_parameter: criteria.cleaned_data["last_day"].isoformat(),
+        }
+        changelist = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist", current_app=self.admin_site.name
+        )
+        return HttpResponseRedirect(f"{changelist}?{urlencode(query)}")

@@ -15,7 +15,7 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from agencies.models import Agency, Topic, Venue
 from eserviceverkstad.i18n import format_clock, is_known_language, language_name, localized
@@ -151,7 +151,9 @@ class StaffedSlot(models.Model):
     class Meta:
         ordering = ["venue__name", "weekday", "start_time"]
         verbose_name = _("staffed series")
-        verbose_name_plural = _("staffed series")
+        # English "series" is both singular and plural, Swedish is not
+        # ("serie", "serier"): a context gives the plural its own msgid.
+        verbose_name_plural = pgettext_lazy("plural", "staffed series")
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_time__gt=models.F("start_time")),

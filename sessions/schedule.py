@@ -285,6 +285,16 @@ def uncancel_occurrences(occurrences, by=None):
     return changed
 
 
+def in_period(occurrences, first_day, last_day, now=None):
+    """Those of ``occurrences`` (a queryset) that start on a Stockholm date
+    from ``first_day`` to ``last_day``, both included, and have not ended:
+    what a period cancellation (or its undo) may change. Sessions that have
+    ended are history."""
+    start = wall_clock(first_day, datetime.time())
+    end = wall_clock(last_day + datetime.timedelta(days=1), datetime.time())
+    return occurrences.between(start, end).filter(ends_at__gt=now or timezone.now())
+
+
 def outside_series(occurrences):
     """Those of ``occurrences`` (with their series loaded) whose date their
     series' rule no longer produces: left behind by a series edit."""

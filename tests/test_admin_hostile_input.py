@@ -36,6 +36,8 @@ LISTS = {
             "slot__venue__id__exact",
             "status__exact",
             "q",
+            "starts_from",
+            "starts_until",
         ],
     ),
     "changes": (

@@ -2,6 +2,8 @@
 an accessible name (axe-core), also the ones the admin's scripts add (the
 topic search), and no script is blocked."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -94,3 +96,118 @@ def test_sessions_outside_the_series_pass_axe_core(lena_and_her_series, new_page
     assert page.locator(".errornote").count() == 1
     violations = [violation for violation in axe(page) if violation["id"] not in DJANGO_ADMIN_RULES]
     assert not violations, axe.report(violations)
+
+
+def test_series_page_fits_a_1280_pixel_screen(lena_and_her_series, new_page, live_server):
+    """The table of upcoming occurrences scrolls inside itself instead of
+    making the whole page 1,786 pixels wide."""
+    page = new_page(base_url=live_server.url, language="sv", width=1280)
+    log_in(page)
+    page.goto(f"/admin/schedule/staffedslot/{lena_and_her_series.pk}/change/")
+    assert page.locator(".inline-group .tabular table").count() == 1
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1280, f"the series page is {width} px wide at 1280 px"
+    assert not problems_beyond_inline_styles(page)
+
+
+def coming_week():
+    monday = timezone.localdate() + datetime.timedelta(days=7 - timezone.localdate().weekday())
+    return monday, monday + datetime.timedelta(days=6)
+
+
+def assert_axe_passes(page, axe):
+    violations = [violation for violation in axe(page) if violation["id"] not in DJANGO_ADMIN_RULES]
+    assert not violations, axe.report(violations)
+    assert not problems_beyond_inline_styles(page)
+
+
+@pytest.mark.parametrize(
+    ("language", "link", "show", "cancel", "undo", "let_happen"),
+    [
+        (
+            "sv",
+            "Ställ in tillfällen under en period",
+            "Visa tillfällena",
+            "Ställ in de förkryssade tillfällena",
+            "Ångra en inställning under perioden",
+            "Låt de förkryssade tillfällena bli av igen",
+        ),
+        (
+            "en",
+            "Cancel sessions in a period",
+            "Show the sessions",
+            "Cancel the ticked sessions",
+            "Undo a cancellation in the period",
+            "Let the ticked sessions take place again",
+        ),
+    ],
+)
+def test_cancelling_and_undoing_a_period_passes_axe_core(
+    lena_and_her_series, new_page, live_server, axe, language, link, show, cancel, undo, let_happen
+):
+    slot = lena_and_her_series
+    first, last = coming_week()
+    page = new_page(base_url=live_server.url, language=language, width=1280)
+    log_in(page)
+    assert_axe_passes(page, axe)  # the admin index, with its link
+    page.get_by_role("link", name=link).first.click()
+    assert_axe_passes(page, axe)
+
+    # Dates reversed: a clear message, still accessible.
+    page.locator("#id_venue").select_option(str(slot.venue_id))
+    page.locator("#id_first_day").fill(last.isoformat())
+    page.locator("#id_last_day").fill(first.isoformat())
+    page.get_by_role("button", name=show).click()
+    assert page.locator(".errornote").count() == 1
+    assert_axe_passes(page, axe)
+
+    page.locator("#id_first_day").fill(first.isoformat())
+    page.locator("#id_last_day").fill(last.isoformat())
+    page.get_by_role("button", name=show).click()
+    assert page.locator("#period-sessions input[name=sessions]:checked").count() == 1
+    assert_axe_passes(page, axe)
+    page.locator("#id_reason").fill("Stängt")
+    page.get_by_role("button", name=cancel).click()
+    page.wait_for_url("**/admin/schedule/occurrence/?*")
+    assert page.locator(".messagelist .success").count() == 1
+    assert_axe_passes(page, axe)  # the occurrence list, with its date range
+    assert slot.occurrences.get(date=first).is_cancelled
+
+    page.goto("/admin/schedule/occurrence/cancel-period/")
+    page.get_by_label(undo).check()
+    page.locator("#id_venue").select_option(str(slot.venue_id))
+    page.locator("#id_first_day").fill(first.isoformat())
+    page.locator("#id_last_day").fill(last.isoformat())
+    page.get_by_role("button", name=show).click()
+    assert_axe_passes(page, axe)
+    page.get_by_role("button", name=let_happen).click()
+    page.wait_for_url("**/admin/schedule/occurrence/?*")
+    assert not slot.occurrences.get(date=first).is_cancelled
+
+
+def test_sessions_on_holidays_pass_axe_core_and_cancel_in_one_click(
+    lena_and_her_series, new_page, live_server, axe
+):
+    slot = lena_and_her_series
+    today = timezone.localdate()
+    eve = datetime.date(today.year, 12, 24)
+    if eve <= today:
+        eve = datetime.date(today.year + 1, 12, 24)
+    # A Christmas Eve session, whatever weekday it falls on.
+    slot.weekday, slot.first_date, slot.last_date = eve.weekday(), eve - datetime.timedelta(days=14), eve
+    slot.save()
+    page = new_page(base_url=live_server.url, language="sv", width=1280)
+    log_in(page)
+    page.goto(f"/admin/schedule/staffedslot/{slot.pk}/holidays/")
+    assert page.locator("input[name=sessions]:checked").count() == 1
+    assert_axe_passes(page, axe)
+
+    page.goto(f"/admin/schedule/staffedslot/{slot.pk}/change/")
+    box = page.locator("#holiday-sessions")
+    assert "Julafton" in box.inner_text()
+    violations = [v for v in axe(page) if v["id"] in NAMING_RULES]
+    assert not violations, axe.report(violations)
+    box.get_by_role("button", name="Ställ in dem med helgdagens namn som orsak").click()
+    page.wait_for_url(f"**/admin/schedule/staffedslot/{slot.pk}/change/")
+    assert page.locator("#holiday-sessions").count() == 0
+    assert slot.occurrences.get(date=eve).cancellation_reason == "Julafton"
