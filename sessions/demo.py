@@ -41,6 +41,7 @@ class Series:
     languages: str = "sv,en"
     topics: tuple = ()
     capacity: int | None = None
+    booking_minutes: int | None = None
     title: str = ""
     title_en: str = ""
     note: str = ""
@@ -116,7 +117,7 @@ SERIES = [
     ),
     Series(
         "kalmar-stadsbibliotek", KALMAR, Weekday.WEDNESDAY, "10:00", "12:00",
-        format=Format.BOOKED, capacity=4, languages="sv,en,ar",
+        format=Format.BOOKED, capacity=1, booking_minutes=30, languages="sv,en,ar",
         topics=("bankid", "e-legitimation", "mina-sidor"),
         title="Boka en halvtimme med en bibliotekarie", title_en="Book half an hour with a librarian",
         note="Boka en tid på 30 minuter, till exempel för att skaffa BankID.",
@@ -152,7 +153,7 @@ SERIES = [
 ]  # fmt: skip
 
 SERIES_FIELDS = (
-    "recurrence", "interval", "week_of_month", "languages", "capacity",
+    "recurrence", "interval", "week_of_month", "languages", "capacity", "booking_minutes",
     "title", "title_en", "note", "note_en",
 )  # fmt: skip
 CANCELLED_SERIES = SERIES[1]  # the study counsellor, Tuesdays 10–12

@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from agencies.models import Membership, Role
+from sessions.models import Format
 from tests import factories
 from visitors.models import Visit
 
@@ -60,6 +61,10 @@ RULES = {
     # Staff their agencies, coordinators their municipality, project leads
     # all (scope tested in test_statistics_page.py); no role: 403.
     "visitors:stats": STAFF,
+    # Residents book without an account; the links are signed.
+    "visitors:book": PUBLIC,
+    "visitors:booking_done": PUBLIC,
+    "visitors:booking_cancel": PUBLIC,
 }
 
 # The Django admin has its own login and permission checks (tested in
@@ -115,7 +120,27 @@ def cast():
     )  # fmt: skip
     visit.occurrence_today = slot.occurrences.get(date=today)
     visit.places = {"agency": childcare.slug, "venue": library.slug}
+    visit.lecture, visit.booking = _booked_lecture(childcare, library)
     return users, visit
+
+
+def _booked_lecture(agency, venue):
+    from visitors import booking as service
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    lecture = factories.slot(
+        agency, venue, format=Format.LECTURE, capacity=10, weekday=tomorrow.weekday(), first_date=tomorrow,
+        recurrence="once", start_time=datetime.time(18), end_time=datetime.time(19),
+    )  # fmt: skip
+    occurrence = lecture.occurrences.get()
+    request = service.BookingRequest(starts_at=occurrence.starts_at, name="Amina", email="amina@example.se")
+    return occurrence, service.book(occurrence.pk, request)
+
+
+def booking_tokens(booking):
+    from visitors import booking as service
+
+    return service.view_token(booking), service.cancel_token(booking)
 
 
 def url_for(name, visit):
@@ -131,6 +156,9 @@ def url_for(name, visit):
         "visitors:visit_edit": {"pk": visit.pk},
         "visitors:visit_delete": {"pk": visit.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
+        "visitors:book": {"pk": visit.lecture.pk},
+        "visitors:booking_done": {"token": booking_tokens(visit.booking)[0]},
+        "visitors:booking_cancel": {"token": booking_tokens(visit.booking)[1]},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from eserviceverkstad.fields import IdConverter
-from visitors import views
+from visitors import booking_views, views
 
 register_converter(IdConverter, "id")
 
@@ -18,4 +18,11 @@ urlpatterns = [
     path("staff/tally/<id:pk>/tap/", views.tally_tap, name="tally_tap"),
     path("staff/tally/<id:pk>/save/", views.tally_save, name="tally_save"),
     path("staff/stats/", views.statistics, name="stats"),
+]
+
+# Booking: public pages (visitors/booking_views.py).
+urlpatterns += [
+    path("book/<id:pk>/", booking_views.book, name="book"),
+    path("book/booked/<str:token>/", booking_views.booking_done, name="booking_done"),
+    path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
 ]

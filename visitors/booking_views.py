@@ -1,0 +1,145 @@
+"""Booking pages: residents book, see and cancel without an account; staff
+book for a resident at the desk and print a slip.
+
+A module of its own rather than a section of ``visitors/views.py``: those
+are the staff's logging pages (login, scopes); these are public pages with
+their own concerns (a rate limit per address, a honeypot, signed links),
+and together they would double that file.
+
+None of these pages is cached (``never_cache``): the booking page shows the
+exact places left and carries a CSRF token.
+"""
+
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from eserviceverkstad.client_ip import client_ip
+from eserviceverkstad.rate_limit import RateLimit
+from sessions.models import Occurrence
+from visitors import booking as service
+from visitors.forms import BookingForm
+from visitors.models import BookingStatus
+
+# At most this many booking attempts per client address an hour: enough for
+# a family, or a library computer shared by several residents.
+BOOKINGS_PER_ADDRESS = RateLimit("booking", 20, 3600)
+
+
+def _occurrence_or_404(pk):
+    return get_object_or_404(
+        Occurrence.objects.select_related("slot__agency", "slot__venue__municipality"), pk=pk
+    )
+
+
+def booking_request(form, language):
+    data = form.cleaned_data
+    return service.BookingRequest(
+        starts_at=form.chosen_start(),
+        name=data["name"].strip(),
+        phone=data["phone"],
+        email=data["email"],
+        topic=data["topic"],
+        need=data["need"].strip(),
+        language=data["language"],
+        site_language=language,
+        needs_interpreter=data["needs_interpreter"],
+        needs_accessibility=data["needs_accessibility"],
+    )
+
+
+def _closed(request, occurrence, reason):
+    # 404 for a session that is never booked; 410 for one that was bookable.
+    status = 404 if reason == service.Refusal.NOT_BOOKABLE else 410
+    context = {"occurrence": occurrence, "message": service.REFUSAL_MESSAGES[reason]}
+    return render(request, "visitors/booking/closed.html", context, status=status)
+
+
+def _try_to_book(request, occurrence, form, *, by=None):
+    """Book what the valid ``form`` asks for; a refusal becomes the form's
+    error. Returns (booking or None, status)."""
+    try:
+        booking = service.book(occurrence.pk, booking_request(form, translation.get_language()), by=by)
+    except service.BookingRefused as refused:
+        form.add_error("time" if refused.reason == service.Refusal.FULL else None, refused.message)
+        return None, 409
+    return booking, 200
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def book(request, pk):
+    # Queries on GET: the occurrence with series, agency, venue and
+    # municipality; the places held per time; the series' topics.
+    occurrence = _occurrence_or_404(pk)
+    reason = service.refusal_for(occurrence)
+    if reason:
+        return _closed(request, occurrence, reason)
+    status = 200
+    form = BookingForm(
+        request.POST if request.method == "POST" else None,
+        occurrence=occurrence,
+        held=service.places_held(occurrence.pk),
+    )
+    if request.method == "POST":
+        address = client_ip(request) or "unknown"
+        if BOOKINGS_PER_ADDRESS.is_reached(address):
+            form.add_error(
+                None, _("Too many bookings from this computer. Try again in an hour, or ask the staff.")
+            )
+            status = 429
+        elif form.is_valid():
+            BOOKINGS_PER_ADDRESS.count(address)
+            if form.is_spam:
+                form.add_error(None, _("The booking could not be sent. Ask the staff to book for you."))
+                status = 400
+            else:
+                booking, status = _try_to_book(request, occurrence, form)
+                if booking is not None:
+                    return redirect("visitors:booking_done", service.view_token(booking))
+                form.show_places(service.places_held(occurrence.pk))
+    context = {"occurrence": occurrence, "form": form, "is_lecture": service.is_lecture(occurrence)}
+    return render(request, "visitors/booking/book.html", context, status=status)
+
+
+def _booking_or_invalid(request, token, salt):
+    booking = service.booking_from_token(token, salt)
+    if booking is None:
+        return None, render(request, "visitors/booking/invalid_link.html", status=404)
+    return booking, None
+
+
+@never_cache
+@require_safe
+def booking_done(request, token):
+    booking, invalid = _booking_or_invalid(request, token, service.VIEW_SALT)
+    if invalid:
+        return invalid
+    context = {
+        "booking": booking,
+        "lines": service.summary_lines(booking),
+        "bring": service.what_to_bring(booking),
+        "cancel_token": service.cancel_token(booking),
+    }
+    return render(request, "visitors/booking/done.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def booking_cancel(request, token):
+    """GET only shows the booking and a button: a mail client's link
+    preview must not cancel. POST cancels."""
+    booking, invalid = _booking_or_invalid(request, token, service.CANCEL_SALT)
+    if invalid:
+        return invalid
+    context = {"booking": booking, "lines": service.summary_lines(booking)}
+    if booking.status == BookingStatus.CANCELLED:
+        return render(request, "visitors/booking/cancel.html", {**context, "already": True})
+    if booking.status != BookingStatus.BOOKED or service.refusal_for(booking.occurrence):
+        return render(request, "visitors/booking/cancel.html", {**context, "too_late": True}, status=410)
+    if request.method == "POST":
+        service.cancel(booking.pk)
+        return render(request, "visitors/booking/cancel.html", {**context, "cancelled": True})
+    return render(request, "visitors/booking/cancel.html", context)
