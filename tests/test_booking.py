@@ -390,3 +390,21 @@ def test_staff_bookings_for_a_resident_without_contact_are_allowed_by_the_model(
 def test_the_format_of_a_series_decides_whether_it_is_bookable(world):
     assert world["guidance"].is_bookable and world["lecture"].is_bookable
     assert world["guidance"].format == Format.BOOKED
+
+
+def test_the_agency_venue_and_help_pages_link_to_the_booking_page(client, world):
+    booking_link = f'href="/book/{world["wednesday"].pk}/"'
+    for url in (
+        f"/agencies/{world['agency'].slug}/",
+        f"/venues/{world['library'].slug}/",
+        "/help/?q=BankID",
+    ):
+        page = client.get(url).content.decode()
+        assert booking_link in page or f'href="/book/{world["monday_lecture"].pk}/"' in page, url
+
+
+def test_the_booking_page_is_never_cached(client, world):
+    response = client.get(book_url(world["wednesday"]))
+    assert "no-cache" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    post_booking(client, world["wednesday"])
+    assert "Fullbokat" in client.get(book_url(world["wednesday"])).content.decode()  # 10:30 at once
