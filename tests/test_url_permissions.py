@@ -65,6 +65,12 @@ RULES = {
     "visitors:book": PUBLIC,
     "visitors:booking_done": PUBLIC,
     "visitors:booking_cancel": PUBLIC,
+    # Staff see the bookings of their agencies where they may log,
+    # coordinators their municipality's (scope: test_booking_staff.py).
+    "visitors:staff_book": OWN_OBJECT,
+    "visitors:booking_slip": OWN_OBJECT,
+    "visitors:booking_mark": STAFF_POST,
+    "visitors:outbox": STAFF,
 }
 
 # The Django admin has its own login and permission checks (tested in
@@ -159,12 +165,19 @@ def url_for(name, visit):
         "visitors:book": {"pk": visit.lecture.pk},
         "visitors:booking_done": {"token": booking_tokens(visit.booking)[0]},
         "visitors:booking_cancel": {"token": booking_tokens(visit.booking)[1]},
+        "visitors:staff_book": {"pk": visit.lecture.pk},
+        "visitors:booking_slip": {"pk": visit.booking.pk},
+        "visitors:booking_mark": {"pk": visit.booking.pk},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 
 
 # What a let-in user POSTs, so the request does what the URL is for.
-POST_DATA = {"/tap/": {"topic": "other"}, "/save/": {"duration": "10", "outcome": "solved", "language": "sv"}}
+POST_DATA = {
+    "/tap/": {"topic": "other"},
+    "/save/": {"duration": "10", "outcome": "solved", "language": "sv"},
+    "/mark/": {"status": "attended"},
+}
 
 
 def post_data(url):

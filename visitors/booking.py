@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from icalendar import Calendar, Event
 
 from agencies.models import EService
+from agencies.permissions import agencies_for, coordinated_municipalities, venues_for_logging
 from eserviceverkstad.i18n import format_clock, format_long_date, localized
 from eserviceverkstad.mail import send_mail_later
 from sessions.calendar_feed import UID_DOMAIN, stockholm_vtimezone
@@ -447,3 +448,48 @@ def notify_occurrences_cancelled(sender, occurrence_ids, **kwargs):
 
 def is_lecture(occurrence):
     return occurrence.slot.format == Format.LECTURE
+
+
+# Staff: whose bookings they see.
+
+
+def bookings_for(user):
+    """The bookings ``user`` may see: staff those of their agencies at the
+    venues they may log at; coordinators every booking at their
+    municipalities' venues; superusers all. Anyone else none."""
+    if user.is_superuser:
+        return Booking.objects.all()
+    staffed = Q(
+        occurrence__slot__agency__in=agencies_for(user),
+        occurrence__slot__venue__in=venues_for_logging(user),
+    )
+    coordinated = Q(occurrence__slot__venue__municipality__in=coordinated_municipalities(user))
+    return Booking.objects.filter(staffed | coordinated)
+
+
+def occurrences_bookable_by(user):
+    """The occurrences ``user`` may book for a resident at the desk: the
+    same scope as the bookings they see."""
+    if user.is_superuser:
+        return Occurrence.objects.all()
+    return Occurrence.objects.filter(
+        Q(slot__agency__in=agencies_for(user), slot__venue__in=venues_for_logging(user))
+        | Q(slot__venue__municipality__in=coordinated_municipalities(user))
+    )
+
+
+def call_list(user, now=None):
+    """Bookings on cancelled sessions still to come whose resident left no
+    e-mail: staff call or text them (text messages are in the outbox)."""
+    return (
+        bookings_for(user)
+        .filter(
+            status=BookingStatus.BOOKED,
+            email="",
+            erased_at__isnull=True,
+            occurrence__status="cancelled",
+            occurrence__starts_at__gte=now or timezone.now(),
+        )
+        .for_staff_list()
+        .order_by("starts_at")
+    )

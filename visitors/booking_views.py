@@ -10,22 +10,27 @@ None of these pages is cached (``never_cache``): the booking page shows the
 exact places left and carries a CSRF token.
 """
 
+from django.contrib import messages
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from eserviceverkstad.client_ip import client_ip
 from eserviceverkstad.rate_limit import RateLimit
 from sessions.models import Occurrence
 from visitors import booking as service
 from visitors.forms import BookingForm
-from visitors.models import BookingStatus
+from visitors.models import BookingStatus, SmsMessage
+from visitors.views import staff_required
 
 # At most this many booking attempts per client address an hour: enough for
 # a family, or a library computer shared by several residents.
 BOOKINGS_PER_ADDRESS = RateLimit("booking", 20, 3600)
+OUTBOX_SHOWN = 100
 
 
 def _occurrence_or_404(pk):
@@ -143,3 +148,89 @@ def booking_cancel(request, token):
         service.cancel(booking.pk)
         return render(request, "visitors/booking/cancel.html", {**context, "cancelled": True})
     return render(request, "visitors/booking/cancel.html", context)
+
+
+# Staff: book for a resident at the desk, mark who came, print a slip, read
+# the outbox. Scoped by ``service.bookings_for`` (the user who may not see a
+# booking gets a 404, as if it did not exist).
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def staff_book(request, pk):
+    occurrence = get_object_or_404(
+        service.occurrences_bookable_by(request.user).select_related(
+            "slot__agency", "slot__venue__municipality"
+        ),
+        pk=pk,
+    )
+    reason = service.refusal_for(occurrence)
+    if reason:
+        return _closed(request, occurrence, reason)
+    status = 200
+    form = BookingForm(
+        request.POST if request.method == "POST" else None,
+        occurrence=occurrence,
+        held=service.places_held(occurrence.pk),
+        contact_required=False,
+    )
+    if request.method == "POST" and form.is_valid():
+        booking, status = _try_to_book(request, occurrence, form, by=request.user)
+        if booking is not None:
+            messages.success(request, _("The resident is booked. Print the slip for them."))
+            return redirect("visitors:booking_slip", booking.pk)
+        form.show_places(service.places_held(occurrence.pk))
+    context = {
+        "occurrence": occurrence,
+        "form": form,
+        "is_lecture": service.is_lecture(occurrence),
+        "staff_booking": True,
+    }
+    return render(request, "visitors/booking/book.html", context, status=status)
+
+
+def _staff_booking_or_404(request, pk):
+    return get_object_or_404(
+        service.bookings_for(request.user).select_related(
+            "occurrence__slot__agency", "occurrence__slot__venue", "topic"
+        ),
+        pk=pk,
+    )
+
+
+@require_safe
+@staff_required
+def booking_slip(request, pk):
+    """An appointment slip to print (A5 or A4) for a resident without a
+    phone or an e-mail at hand."""
+    booking = _staff_booking_or_404(request, pk)
+    context = {
+        "booking": booking,
+        "lines": service.summary_lines(booking),
+        "bring": service.what_to_bring(booking),
+    }
+    return render(request, "visitors/booking/slip.html", context)
+
+
+@require_POST
+@staff_required
+def booking_mark(request, pk):
+    booking = _staff_booking_or_404(request, pk)
+    status = request.POST.get("status", "")
+    if status not in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW, BookingStatus.BOOKED):
+        return HttpResponseBadRequest("Unknown status")
+    service.mark(booking, status)
+    return redirect(f"{reverse('visitors:my_day')}#occurrence-{booking.occurrence_id}")
+
+
+@require_safe
+@staff_required
+def outbox(request):
+    # Queries: session, user, staff check; the latest text messages of the
+    # bookings the user may see.
+    sms = (
+        SmsMessage.objects.filter(booking__in=service.bookings_for(request.user))
+        .select_related("booking__occurrence__slot__agency")
+        .order_by("-created_at")[:OUTBOX_SHOWN]
+    )
+    return render(request, "visitors/booking/outbox.html", {"messages_out": sms})

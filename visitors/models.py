@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic, Venue
-from eserviceverkstad.i18n import format_clock, format_day
+from eserviceverkstad.i18n import format_clock, format_day, language_name
 from sessions.models import STOCKHOLM, Format, Occurrence, validate_language_codes
 from visitors.anonymity import validate_anonymous
 
@@ -428,6 +428,9 @@ class Booking(models.Model):
     @property
     def is_erased(self):
         return self.erased_at is not None
+
+    def language_name(self):
+        return language_name(self.language) if self.language else ""
 
     @property
     def local_start(self):

@@ -26,3 +26,10 @@ urlpatterns += [
     path("book/booked/<str:token>/", booking_views.booking_done, name="booking_done"),
     path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
 ]
+# Booking: staff pages.
+urlpatterns += [
+    path("staff/book/<id:pk>/", booking_views.staff_book, name="staff_book"),
+    path("staff/bookings/<id:pk>/slip/", booking_views.booking_slip, name="booking_slip"),
+    path("staff/bookings/<id:pk>/mark/", booking_views.booking_mark, name="booking_mark"),
+    path("staff/outbox/", booking_views.outbox, name="outbox"),
+]
