@@ -185,3 +185,51 @@ def test_my_day_makes_a_fixed_number_of_queries(client, world, django_assert_num
     # latest logs (none, so no topics or e-services queries).
     with django_assert_num_queries(9):
         client.get("/staff/")
+
+
+# Privacy: personal data are deleted; the counts stay.
+
+
+def test_personal_data_are_erased_the_municipalitys_number_of_days_after_the_session(world):
+    booking = book(world["wednesday"], email="amina@example.se", need="BankID", phone="0701234567")
+    town = world["town"]
+    town.booking_retention_days = 10
+    town.save()
+    ended = world["wednesday"].ends_at
+    assert service.erase_expired_personal_data(now=ended + datetime.timedelta(days=9)) == 0
+    assert service.erase_expired_personal_data(now=ended + datetime.timedelta(days=11)) == 1
+    booking.refresh_from_db()
+    assert (booking.name, booking.phone, booking.email, booking.need) == ("", "", "", "")
+    assert booking.erased_at and booking.status == BookingStatus.BOOKED  # still counted
+    assert not SmsMessage.objects.filter(booking=booking).exists()
+    assert Booking.objects.holding_a_place().filter(occurrence=world["wednesday"]).count() == 1
+
+
+def test_the_privacy_deletion_task_is_scheduled():
+    from django_q.models import Schedule
+
+    assert Schedule.objects.filter(func="visitors.booking.erase_expired_personal_data").exists()
+
+
+def test_staff_erase_a_residents_data_on_request_and_others_cannot(client, world):
+    first = book(world["today"], email="amina@example.se")
+    second = book(world["wednesday"], email="amina@example.se")
+    other = book(world["wednesday"], name="Gunnar", email="gunnar@example.se",
+                 starts_at=world["wednesday"].booking_times()[1][0])  # fmt: skip
+    client.force_login(world["mats"])
+    assert client.post(f"/staff/bookings/{first.pk}/erase/").status_code == 404
+    client.force_login(world["karin"])
+    assert "Amina" in client.get(f"/staff/bookings/{first.pk}/erase/").content.decode()
+    first.refresh_from_db()
+    assert first.name == "Amina"  # GET only asks
+    assert client.post(f"/staff/bookings/{first.pk}/erase/").status_code == 302
+    for booking in (first, second, other):
+        booking.refresh_from_db()
+    assert first.is_erased and second.is_erased and not other.is_erased
+
+
+def test_the_privacy_page_says_how_long_each_municipality_keeps_bookings(client, world):
+    page = client.get("/privacy/").content.decode()
+    assert (
+        "Kalmar: ditt namn, telefonnummer, e-post och det du skrev tas bort 30 dagar efter tillfället" in page
+    )

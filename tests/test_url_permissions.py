@@ -70,6 +70,7 @@ RULES = {
     "visitors:staff_book": OWN_OBJECT,
     "visitors:booking_slip": OWN_OBJECT,
     "visitors:booking_mark": STAFF_POST,
+    "visitors:booking_erase": OWN_OBJECT,
     "visitors:outbox": STAFF,
 }
 
@@ -168,6 +169,7 @@ def url_for(name, visit):
         "visitors:staff_book": {"pk": visit.lecture.pk},
         "visitors:booking_slip": {"pk": visit.booking.pk},
         "visitors:booking_mark": {"pk": visit.booking.pk},
+        "visitors:booking_erase": {"pk": visit.booking.pk},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from icalendar import Calendar, Event
 
-from agencies.models import EService
+from agencies.models import EService, Municipality
 from agencies.permissions import agencies_for, coordinated_municipalities, venues_for_logging
 from eserviceverkstad.i18n import format_clock, format_long_date, localized
 from eserviceverkstad.mail import send_mail_later
@@ -36,6 +36,7 @@ from visitors.models import (
     REFERENCE_LENGTH,
     Booking,
     BookingStatus,
+    SmsMessage,
 )
 from visitors.sms import send_sms_later
 
@@ -493,3 +494,49 @@ def call_list(user, now=None):
         .for_staff_list()
         .order_by("starts_at")
     )
+
+
+# Privacy: personal data go; the rows, their status and counts stay.
+
+ERASED_FIELDS = {"name": "", "phone": "", "email": "", "need": ""}
+
+
+def _erase(bookings, now):
+    ids = list(bookings.values_list("pk", flat=True))
+    SmsMessage.objects.filter(booking_id__in=ids).delete()
+    return Booking.objects.filter(pk__in=ids).update(erased_at=now, **ERASED_FIELDS)
+
+
+def erase_expired_personal_data(now=None):
+    """The daily task: erase name, phone, e-mail and free text of bookings
+    whose session ended more than the municipality's number of days ago."""
+    now = now or timezone.now()
+    erased = 0
+    for municipality in Municipality.objects.all():
+        cutoff = now - datetime.timedelta(days=municipality.booking_retention_days)
+        erased += _erase(
+            Booking.objects.filter(
+                erased_at__isnull=True,
+                occurrence__slot__venue__municipality=municipality,
+                occurrence__ends_at__lt=cutoff,
+            ),
+            now,
+        )
+    return erased
+
+
+def resident_bookings(booking, user):
+    """The bookings ``user`` may see of the resident who made ``booking``:
+    the same e-mail or phone, or this booking alone."""
+    same = Q(pk=booking.pk)
+    if booking.email:
+        same |= Q(email=booking.email)
+    if booking.phone:
+        same |= Q(phone=booking.phone)
+    return bookings_for(user).filter(same, erased_at__isnull=True)
+
+
+def erase_on_request(booking, user):
+    """A resident asked to be forgotten: erase their bookings in the
+    user's scope now (places and counts stay)."""
+    return _erase(resident_bookings(booking, user), timezone.now())

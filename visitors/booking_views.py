@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -234,3 +235,25 @@ def outbox(request):
         .order_by("-created_at")[:OUTBOX_SHOWN]
     )
     return render(request, "visitors/booking/outbox.html", {"messages_out": sms})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def booking_erase(request, pk):
+    """A resident asks to have their data deleted: GET shows what will go,
+    POST erases it."""
+    booking = _staff_booking_or_404(request, pk)
+    if request.method == "POST":
+        count = service.erase_on_request(booking, request.user)
+        messages.success(
+            request,
+            ngettext(
+                "The resident's data are deleted from %(count)s booking.",
+                "The resident's data are deleted from %(count)s bookings.",
+                count,
+            )
+            % {"count": count},
+        )
+        return redirect("visitors:my_day")
+    bookings = service.resident_bookings(booking, request.user).for_staff_list()
+    return render(request, "visitors/booking/erase.html", {"booking": booking, "bookings": bookings})

@@ -31,5 +31,6 @@ urlpatterns += [
     path("staff/book/<id:pk>/", booking_views.staff_book, name="staff_book"),
     path("staff/bookings/<id:pk>/slip/", booking_views.booking_slip, name="booking_slip"),
     path("staff/bookings/<id:pk>/mark/", booking_views.booking_mark, name="booking_mark"),
+    path("staff/bookings/<id:pk>/erase/", booking_views.booking_erase, name="booking_erase"),
     path("staff/outbox/", booking_views.outbox, name="outbox"),
 ]
