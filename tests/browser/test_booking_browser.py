@@ -57,6 +57,7 @@ def test_a_resident_books_with_the_keyboard_on_a_phone_and_cancels_from_the_mail
     occurrence = world["wednesday"]
     page = new_page(base_url=live_server.url, language="en", width=360)
     page.goto(week_url(occurrence))
+    assert_accessible(page, axe, "the week page with a bookable session")
     tab_to(page, f"a[href='/book/{occurrence.pk}/']")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/book/{occurrence.pk}/")
