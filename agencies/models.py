@@ -40,7 +40,14 @@ BOOKING_RETENTION_DAYS = 30
 
 
 class Municipality(models.Model):
-    name = models.CharField(_("name"), max_length=100)
+    # The short name lists and filters show ("Boxholm"), and the body's own
+    # name, which statements and contact lists use ("Boxholms kommun").
+    name = models.CharField(_("name"), max_length=100, help_text=_("Short, as in lists: e.g. Mjölby"))
+    formal_name = models.CharField(
+        _("formal name"),
+        max_length=120,
+        help_text=_("The municipality's own name, as on its letters: e.g. Mjölby kommun"),
+    )
     slug = models.SlugField(_("slug"), max_length=60)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     # Each municipality follows its own records decision (gallringsbeslut).

@@ -13,7 +13,6 @@ import datetime
 import logging
 import secrets
 
-from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -28,6 +27,7 @@ from agencies.models import EService, Municipality
 from agencies.permissions import agencies_for, coordinated_municipalities, venues_for_logging
 from eserviceverkstad.i18n import format_clock, format_long_date, localized
 from eserviceverkstad.mail import send_mail_later
+from eserviceverkstad.password_reset import site_origin
 from sessions.calendar_feed import UID_DOMAIN, stockholm_vtimezone
 from sessions.models import STOCKHOLM, Format, Occurrence
 from sessions.schedule import record_places_taken
@@ -257,7 +257,9 @@ def booking_from_token(token, salt):
 
 
 def cancel_url(booking):
-    return settings.SITE_URL + reverse("visitors:booking_cancel", args=[cancel_token(booking)])
+    # A task has no request: the site's own address, as for password resets.
+    scheme, host = site_origin()
+    return f"{scheme}://{host}" + reverse("visitors:booking_cancel", args=[cancel_token(booking)])
 
 
 # What residents read: the confirmation page, the mails and the slip.

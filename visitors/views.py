@@ -36,6 +36,7 @@ from visitors.models import (
 )
 from visitors.services import (
     EditRule,
+    OccurrenceRemoved,
     delete_visit,
     record_visit,
     save_tally,
@@ -147,8 +148,12 @@ def _prefill_from_booking(request, form, occurrence):
 def visit_new(request):
     if request.method == "POST":
         form = VisitForm(request.POST, user=request.user)
-        if form.is_valid():
-            visit, created = record_visit(form, request.user)
+        try:
+            visit, created = record_visit(form, request.user) if form.is_valid() else (None, False)
+        except OccurrenceRemoved:
+            form.add_error("occurrence", _("This time was just removed from the schedule. Choose another."))
+            visit = None
+        if visit is not None:
             if created:
                 messages.success(request, _("The visit is saved."))
             else:

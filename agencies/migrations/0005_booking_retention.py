@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agencies', '0003_venue_language'),
+        ('agencies', '0004_municipality_formal_name'),
     ]
 
     operations = [
