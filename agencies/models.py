@@ -5,6 +5,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -33,6 +34,11 @@ def validate_schedule_colour(value):
         raise ValidationError(_("Text on this colour would be hard to read."))
 
 
+# Bookings' personal data are deleted this many days after the session,
+# unless the municipality sets another number.
+BOOKING_RETENTION_DAYS = 30
+
+
 class Municipality(models.Model):
     # The short name lists and filters show ("Boxholm"), and the body's own
     # name, which statements and contact lists use ("Boxholms kommun").
@@ -44,6 +50,16 @@ class Municipality(models.Model):
     )
     slug = models.SlugField(_("slug"), max_length=60)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    # Each municipality follows its own records decision (gallringsbeslut).
+    booking_retention_days = models.PositiveSmallIntegerField(
+        _("days to keep bookings' personal data"),
+        default=BOOKING_RETENTION_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "Name, phone, e-mail and what the resident wrote are deleted this many days after the session. "
+            "The anonymous counts stay."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

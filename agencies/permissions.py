@@ -46,6 +46,8 @@ COORDINATOR_PERMISSIONS = [
     "schedule.delete_occurrence",
     "visitors.view_visit",
     "visitors.view_visitchange",
+    "visitors.view_booking",
+    "visitors.view_smsmessage",
 ]
 
 # The project lead also looks after the shared catalogue: agencies, their

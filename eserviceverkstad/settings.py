@@ -172,7 +172,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the qcluster write while the web server reads. Connections
     # are kept (CONN_MAX_AGE) as for PostgreSQL: opening one per request
     # costs more than a cached page.
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;"}
+    # IMMEDIATE: a transaction takes SQLite's write lock when it begins, not
+    # at its first write, so a booking's count and insert (visitors/booking.py)
+    # run one at a time, as the row lock makes them on PostgreSQL. SQLite only:
+    # PostgreSQL has no such option.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -306,6 +313,11 @@ Q_CLUSTER = {
     "catch_up": False,
     "poll": 2,
 }
+
+# Text messages to residents go through this backend (visitors/sms.py). The
+# default stores them in the outbox staff read; a municipality plugs in its
+# SMS provider with a class of the same interface.
+SMS_BACKEND = env_str("SMS_BACKEND", "visitors.sms.OutboxBackend")
 
 # How far ahead the schedule is stored as dated occurrences (issue: at least
 # twelve months). A daily task moves the horizon forward.

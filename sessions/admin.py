@@ -134,7 +134,7 @@ class StaffedSlotForm(forms.ModelForm):
         fields = (
             "agency", "venue", "format", "title", "title_en", "recurrence", "weekday", "interval",
             "week_of_month", "start_time", "end_time", "first_date", "last_date", "languages", "topics",
-            "capacity", "note", "note_en",
+            "capacity", "booking_minutes", "note", "note_en",
         )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -290,7 +290,10 @@ class StaffedSlotAdmin(ScopedAdmin):
                 )
             },
         ),
-        (_("For residents"), {"fields": ("languages", "topics", "capacity", "note", "note_en")}),
+        (
+            _("For residents"),
+            {"fields": ("languages", "topics", ("capacity", "booking_minutes"), "note", "note_en")},
+        ),
     )
 
     @admin.display(description=_("repeats"))

@@ -42,6 +42,7 @@ class Series:
     languages: str = "sv,en"
     topics: tuple = ()
     capacity: int | None = None
+    booking_minutes: int | None = None
     title: str = ""
     title_en: str = ""
     note: str = ""
@@ -118,7 +119,7 @@ SERIES = [
     ),
     Series(
         "kalmar-stadsbibliotek", KALMAR, Weekday.WEDNESDAY, "10:00", "12:00",
-        format=Format.BOOKED, capacity=4, languages="sv,en,ar",
+        format=Format.BOOKED, capacity=1, booking_minutes=30, languages="sv,en,ar",
         topics=("bankid", "e-legitimation", "mina-sidor"),
         title="Boka en halvtimme med en bibliotekarie", title_en="Book half an hour with a librarian",
         # 070-174 06 xx is the series the Swedish telecoms regulator (PTS)
@@ -162,7 +163,7 @@ SERIES = [
 ]  # fmt: skip
 
 SERIES_FIELDS = (
-    "recurrence", "interval", "week_of_month", "languages", "capacity",
+    "recurrence", "interval", "week_of_month", "languages", "capacity", "booking_minutes",
     "title", "title_en", "note", "note_en",
 )  # fmt: skip
 CANCELLED_SERIES = SERIES[1]  # the study counsellor, Tuesdays 10–12

@@ -37,6 +37,28 @@ class Format(models.TextChoices):
     TRY = "try", _("Try new technology")
 
 
+# A booked guidance series is split into times of ``booking_minutes``.
+MIN_BOOKING_MINUTES = 10
+MAX_BOOKING_MINUTES = 240
+MAX_CAPACITY = 500
+BOOKABLE_FORMATS = (Format.BOOKED, Format.LECTURE)
+
+
+class BookingState(models.TextChoices):
+    """What the public pages show of a bookable session: only the state, so
+    a booking that leaves the state as it was retires no cached page."""
+
+    BOOKABLE = "bookable", _("Book")
+    FEW_LEFT = "few_left", _("Few places left")
+    FULL = "full", _("Fully booked")
+
+
+def few_left_threshold(total):
+    """At most this many places left shows as "few left": a fifth of the
+    places, at least one."""
+    return max(1, total // 5)
+
+
 class Recurrence(models.TextChoices):
     ONCE = "once", _("Once")
     WEEKLY = "weekly", _("Every N weeks")
@@ -80,6 +102,10 @@ def wall_clock(day, clock):
     zoneinfo picks the right UTC offset for each date, so 14:00 stays 14:00
     on both sides of a daylight-saving change."""
     return datetime.datetime.combine(day, clock, tzinfo=STOCKHOLM)
+
+
+def _minutes_between(start, end):
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
 
 def by_local_day(occurrences, days=()):
@@ -140,7 +166,18 @@ class StaffedSlot(models.Model):
         _("capacity"),
         null=True,
         blank=True,
-        help_text=_("Seats for a lecture or bookable times. Empty for drop-in."),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CAPACITY)],
+        help_text=_(
+            "A lecture: its seats. Booked guidance: how many residents staff can help at once in "
+            "each bookable time. Empty for drop-in."
+        ),
+    )
+    booking_minutes = models.PositiveSmallIntegerField(
+        _("length of a bookable time (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_BOOKING_MINUTES), MaxValueValidator(MAX_BOOKING_MINUTES)],
+        help_text=_("Only for booked guidance, e.g. 30: the session is split into times of this length."),
     )
     note = models.TextField(_("public note"), blank=True, max_length=500)
     note_en = models.TextField(_("public note (English)"), blank=True, max_length=500)
@@ -192,6 +229,15 @@ class StaffedSlot(models.Model):
                 name="slot_once_is_one_day",
                 violation_error_message=_("A one-time session has only a first date."),
             ),
+            models.CheckConstraint(
+                condition=Q(booking_minutes__isnull=True)
+                | Q(booking_minutes__gte=MIN_BOOKING_MINUTES, booking_minutes__lte=MAX_BOOKING_MINUTES),
+                name="slot_booking_minutes_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=1, capacity__lte=MAX_CAPACITY),
+                name="slot_capacity_in_range",
+            ),
         ]
 
     def __str__(self):
@@ -239,8 +285,39 @@ class StaffedSlot(models.Model):
         elif self.week_of_month is None:
             raise ValidationError({"week_of_month": _("Choose which weekday of the month, e.g. the second.")})
         self.languages = ",".join(split_languages(self.languages))
+        self._clean_booking()
         self._refuse_summer_time_gap()
         self._refuse_overlap()
+
+    @property
+    def is_bookable(self):
+        """Residents book this series: a lecture's seats, or booked guidance
+        split into times."""
+        if self.format == Format.LECTURE:
+            return bool(self.capacity)
+        return self.format == Format.BOOKED and bool(self.capacity and self.booking_minutes)
+
+    def _clean_booking(self):
+        if self.format != Format.BOOKED:
+            self.booking_minutes = None
+        errors = {}
+        if self.format in BOOKABLE_FORMATS and not self.capacity:
+            errors["capacity"] = (
+                _("Write how many residents can book each time, e.g. 1.")
+                if self.format == Format.BOOKED
+                else _("Write how many seats the lecture has.")
+            )
+        if self.format == Format.BOOKED:
+            if not self.booking_minutes:
+                errors["booking_minutes"] = _("Write how long each bookable time is, e.g. 30 minutes.")
+            elif self.start_time and self.end_time:
+                minutes = _minutes_between(self.start_time, self.end_time)
+                if self.booking_minutes > minutes:
+                    errors["booking_minutes"] = _(
+                        "A bookable time cannot be longer than the session (%(minutes)s minutes)."
+                    ) % {"minutes": minutes}
+        if errors:
+            raise ValidationError(errors)
 
     def _refuse_summer_time_gap(self):
         # 02:00-03:00 does not exist on the last Sunday of March in Sweden.
@@ -430,6 +507,11 @@ class Occurrence(models.Model):
     kept_outside_series = models.BooleanField(_("kept outside the series"), default=False)
     # RFC 5545 SEQUENCE: grows each time the time, room or status changes.
     sequence = models.PositiveIntegerField(default=0)
+    # Active bookings, kept by the booking service in the same transaction
+    # that locks this row, counts them and books (visitors/booking.py, via
+    # ``sessions.schedule.record_places_taken``), so the public pages show
+    # the state without a query of their own.
+    places_taken = models.PositiveSmallIntegerField(_("places booked"), default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OccurrenceQuerySet.as_manager()
@@ -486,6 +568,44 @@ class Occurrence(models.Model):
     @property
     def local_end(self):
         return timezone.localtime(self.ends_at, STOCKHOLM)
+
+    def booking_times(self):
+        """The bookable times as (start, end) pairs: a lecture is one; booked
+        guidance is the session split into pieces of the series' length
+        (what does not fill a whole piece at the end is not offered)."""
+        slot = self.slot
+        if not slot.is_bookable:
+            return []
+        if slot.format == Format.LECTURE:
+            return [(self.starts_at, self.ends_at)]
+        step = datetime.timedelta(minutes=slot.booking_minutes)
+        times, start = [], self.starts_at
+        while start + step <= self.ends_at:
+            times.append((start, start + step))
+            start += step
+        return times
+
+    @property
+    def places_total(self):
+        return len(self.booking_times()) * (self.slot.capacity or 0)
+
+    @property
+    def places_left(self):
+        return max(0, self.places_total - self.places_taken)
+
+    def booking_state(self, taken=None):
+        """The public state ("bookable", "few left", "full"), or "" when
+        residents do not book this session or it has begun or is cancelled.
+        ``taken`` asks what the state would be with that many booked."""
+        if self.is_cancelled or not self.slot.is_bookable or self.starts_at <= timezone.now():
+            return ""
+        total = self.places_total
+        left = total - (self.places_taken if taken is None else taken)
+        if left <= 0:
+            return BookingState.FULL
+        if left <= few_left_threshold(total):
+            return BookingState.FEW_LEFT
+        return BookingState.BOOKABLE
 
     def clean(self):
         if self.status == OccurrenceStatus.CANCELLED and not self.cancellation_reason.strip():

@@ -319,3 +319,18 @@ def awaiting_decision(slots, now=None):
         slot__in=slots, ends_at__gt=now or timezone.now(), is_exception=True, kept_outside_series=False
     ).select_related("slot__agency", "slot__venue")
     return outside_series(candidates)
+
+
+def record_places_taken(occurrence, taken):
+    """Store how many places of ``occurrence`` are booked (the booking
+    service counts them under the occurrence's row lock, in its own
+    transaction). The public pages show only the state, so their cache is
+    retired only when the state changes (bookable, few left, full), not on
+    every booking; the booking page itself is never cached."""
+    before = occurrence.booking_state()
+    Occurrence.objects.filter(pk=occurrence.pk).update(places_taken=taken)  # no signal: no version bump
+    after = occurrence.booking_state(taken=taken)
+    occurrence.places_taken = taken
+    if before != after:
+        schedule_changed()
+    return after

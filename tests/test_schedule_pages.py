@@ -42,7 +42,9 @@ def kalmar_tax_agency():
         level=AgencyLevel.NATIONAL,
         colour="#6b2c91",
     )
-    return factories.slot(tax, library, weekday=1, languages="sv,ar", format=Format.BOOKED)
+    return factories.slot(
+        tax, library, weekday=1, languages="sv,ar", format=Format.BOOKED, capacity=1, booking_minutes=30
+    )
 
 
 def this_thursday():

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agencies.models import Membership, Role
 from eserviceverkstad.views import task_cluster_seen
+from sessions.models import Format
 from tests import factories
 from visitors.models import ExportJob, Visit
 
@@ -70,6 +71,17 @@ RULES = {
     "visitors:stats_export_download": OWN_OBJECT,
     "visitors:open_data": PUBLIC,
     "visitors:open_data_month": PUBLIC,
+    # Residents book without an account; the links are signed.
+    "visitors:book": PUBLIC,
+    "visitors:booking_done": PUBLIC,
+    "visitors:booking_cancel": PUBLIC,
+    # Staff see the bookings of their agencies where they may log,
+    # coordinators their municipality's (scope: test_booking_staff.py).
+    "visitors:staff_book": OWN_OBJECT,
+    "visitors:booking_slip": OWN_OBJECT,
+    "visitors:booking_mark": STAFF_POST,
+    "visitors:booking_erase": OWN_OBJECT,
+    "visitors:outbox": STAFF,
 }
 
 # The Django admin has its own login and permission checks (tested in
@@ -125,6 +137,7 @@ def cast(settings, tmp_path):
     )  # fmt: skip
     visit.occurrence_today = slot.occurrences.get(date=today)
     visit.places = {"agency": childcare.slug, "venue": library.slug}
+    visit.lecture, visit.booking = _booked_lecture(childcare, library)
     task_cluster_seen(["a cluster reporting now"], time.time())
     settings.STATS_EXPORT_ROOT = str(tmp_path)
     (tmp_path / "sofia.xlsx").write_bytes(b"PK")
@@ -132,6 +145,25 @@ def cast(settings, tmp_path):
         user=users["sofia"], query="period=2026-11", language="sv", status="ready", file_name="sofia.xlsx"
     )
     return users, visit
+
+
+def _booked_lecture(agency, venue):
+    from visitors import booking as service
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    lecture = factories.slot(
+        agency, venue, format=Format.LECTURE, capacity=10, weekday=tomorrow.weekday(), first_date=tomorrow,
+        recurrence="once", start_time=datetime.time(18), end_time=datetime.time(19),
+    )  # fmt: skip
+    occurrence = lecture.occurrences.get()
+    request = service.BookingRequest(starts_at=occurrence.starts_at, name="Amina", email="amina@example.se")
+    return occurrence, service.book(occurrence.pk, request)
+
+
+def booking_tokens(booking):
+    from visitors import booking as service
+
+    return service.view_token(booking), service.cancel_token(booking)
 
 
 def url_for(name, visit):
@@ -152,12 +184,23 @@ def url_for(name, visit):
         "visitors:stats_export_download": {"pk": visit.export_job.pk},
         # A closed month: two months back is always past its 14 days for corrections.
         "visitors:open_data_month": {"month": f"{closed_month:%Y-%m}", "extension": "json"},
+        "visitors:book": {"pk": visit.lecture.pk},
+        "visitors:booking_done": {"token": booking_tokens(visit.booking)[0]},
+        "visitors:booking_cancel": {"token": booking_tokens(visit.booking)[1]},
+        "visitors:staff_book": {"pk": visit.lecture.pk},
+        "visitors:booking_slip": {"pk": visit.booking.pk},
+        "visitors:booking_mark": {"pk": visit.booking.pk},
+        "visitors:booking_erase": {"pk": visit.booking.pk},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 
 
 # What a let-in user POSTs, so the request does what the URL is for.
-POST_DATA = {"/tap/": {"topic": "other"}, "/save/": {"duration": "10", "outcome": "solved", "language": "sv"}}
+POST_DATA = {
+    "/tap/": {"topic": "other"},
+    "/save/": {"duration": "10", "outcome": "solved", "language": "sv"},
+    "/mark/": {"status": "attended"},
+}
 
 
 def post_data(url):

@@ -5,7 +5,7 @@ the audit trail."""
 from django.contrib import admin
 
 from agencies.admin import ScopedAdmin
-from visitors.models import Visit, VisitChange
+from visitors.models import Booking, SmsMessage, Visit, VisitChange
 
 
 class ReadOnlyScopedAdmin(ScopedAdmin):
@@ -36,3 +36,30 @@ class VisitChangeAdmin(ReadOnlyScopedAdmin):
     list_filter = ("action", "municipality")
     date_hierarchy = "at"
     list_select_related = ("user", "municipality")
+
+
+@admin.register(Booking)
+class BookingAdmin(ReadOnlyScopedAdmin):
+    """Coordinators see their municipality's bookings; staff work with them
+    on "my day" (mark who came, book at the desk, print a slip)."""
+
+    municipality_path = "occurrence__slot__venue__municipality"
+    list_display = (
+        "starts_at",
+        "reference",
+        "occurrence",
+        "status",
+        "needs_interpreter",
+        "needs_accessibility",
+    )
+    list_filter = ("status", "needs_interpreter", "needs_accessibility")
+    date_hierarchy = "starts_at"
+    list_select_related = ("occurrence__slot__agency",)
+    search_fields = ("reference",)
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyScopedAdmin):
+    municipality_path = "booking__occurrence__slot__venue__municipality"
+    list_display = ("created_at", "phone", "sent_at")
+    date_hierarchy = "created_at"

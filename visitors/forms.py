@@ -5,12 +5,13 @@ from "my day", the start defaults to now, the outcome to solved, the mode
 from the kind of session."""
 
 import datetime
+import re
 import uuid
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -313,3 +314,152 @@ class StaffLoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.pop("autofocus", None)
+
+
+# Booking a time or a seat (visitors/booking_views.py). Plain words, one
+# page, works without JavaScript: the time is a real radio button.
+
+PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-]{6,25}")
+PHONE_DIGITS = (7, 15)
+
+
+def normalise_phone(value):
+    """'070-123 45 67' → '0701234567'; a leading + is kept."""
+    value = value.strip()
+    return ("+" if value.startswith("+") else "") + re.sub(r"[^0-9]", "", value)
+
+
+def time_value(moment):
+    return f"{timezone.localtime(moment):%H:%M}"
+
+
+class BookingForm(forms.Form):
+    time = forms.ChoiceField(
+        label=_("Choose a time"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose a time."),
+            "invalid_choice": _("Choose one of the times shown."),
+        },
+    )
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=100,
+        help_text=_("Any name you like, so that staff know who to call in."),
+        error_messages={"required": _("Write a name, so that staff know who to call in.")},
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "name"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=30,
+        help_text=_("A phone number or an e-mail address, so we can tell you if something changes."),
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        max_length=254,
+        error_messages={"invalid": _("Write an e-mail address such as name@example.se, or leave it empty.")},
+        widget=forms.EmailInput(attrs={"class": "form-control", "autocomplete": "email"}),
+    )
+    topic = IdModelChoiceField(
+        Topic.objects.none(),
+        label=_("What do you need help with?"),
+        required=False,
+        empty_label=_("Something else, or I do not know"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    need = forms.CharField(
+        label=_("Tell us more (optional)"),
+        required=False,
+        max_length=300,
+        help_text=_("For example “set up BankID on my new phone”. At most 300 characters."),
+        error_messages={
+            "max_length": _(
+                "Write at most %(limit_value)d characters. Your text has %(show_value)d characters."
+            )
+        },
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+    language = forms.ChoiceField(label=_("Language you prefer"), widget=forms.RadioSelect)
+    needs_interpreter = forms.BooleanField(label=_("I need an interpreter"), required=False)
+    needs_accessibility = forms.BooleanField(
+        label=_("I need help with accessibility (for example a wheelchair place or hearing loop)"),
+        required=False,
+    )
+    # Hidden from people by the stylesheet; robots fill it in.
+    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
+
+    def __init__(self, *args, occurrence, held=None, contact_required=True, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.occurrence = occurrence
+        self.contact_required = contact_required
+        self.show_places(held or {})
+        fields = self.fields
+        fields["time"].choices = [(row["value"], row["value"]) for row in self.times]
+        free = [row for row in self.times if row["left"]]
+        if len(self.times) == 1 and free:
+            fields["time"].initial = free[0]["value"]
+        fields["topic"].queryset = occurrence.slot.topics.all()
+        fields["topic"].choices = list(fields["topic"].choices)  # one query, however often shown
+        codes = list(dict.fromkeys(occurrence.slot.language_codes or ["sv"]))
+        fields["language"].choices = [(code, language_name(code)) for code in codes]
+        current = translation.get_language()
+        fields["language"].initial = current if current in codes else codes[0]
+        fields["website"].widget.attrs.update(autocomplete="off", tabindex="-1")
+        if not contact_required:
+            fields["phone"].help_text = _("Optional when you book for a resident at the desk.")
+
+    def show_places(self, held):
+        """The times with the places left at each, from ``held``: {start: places held}."""
+        capacity = self.occurrence.slot.capacity or 0
+        self.times = [
+            {
+                "value": time_value(start),
+                "start": start,
+                "end": end,
+                "left": max(0, capacity - held.get(start, 0)),
+            }
+            for start, end in self.occurrence.booking_times()
+        ]
+
+    def clean_phone(self):
+        raw = self.cleaned_data["phone"]
+        if not raw.strip():
+            return ""
+        digits = normalise_phone(raw).lstrip("+")
+        if not PHONE_CHARACTERS.fullmatch(raw.strip()) or not (
+            PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]
+        ):
+            raise forms.ValidationError(
+                _("Write a phone number with 7 to 15 digits, such as 070-123 45 67, or leave it empty.")
+            )
+        return normalise_phone(raw)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        data = super().clean()
+        if (
+            self.contact_required
+            and not (data.get("phone") or data.get("email"))
+            and not (self.has_error("phone") or self.has_error("email"))
+        ):
+            raise forms.ValidationError(
+                _("Write a phone number or an e-mail address, so we can reach you if something changes.")
+            )
+        return data
+
+    @property
+    def is_spam(self):
+        return bool(self.cleaned_data.get("website"))
+
+    def chosen_start(self):
+        value = self.cleaned_data["time"]
+        return next(row["start"] for row in self.times if row["value"] == value)
+
+    def time_rows(self):
+        chosen = self.data.get("time") if self.is_bound else self.fields["time"].initial
+        return [{**row, "checked": row["value"] == chosen, "index": n} for n, row in enumerate(self.times)]

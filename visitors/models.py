@@ -11,13 +11,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic, Venue
-from eserviceverkstad.i18n import format_clock, format_day
-from sessions.models import Format, Occurrence, validate_language_codes
+from eserviceverkstad.i18n import format_clock, format_day, language_name
+from sessions.models import STOCKHOLM, Format, Occurrence, validate_language_codes
 from visitors.anonymity import validate_anonymous
 
 MAX_DURATION_MINUTES = 8 * 60
@@ -372,3 +372,159 @@ class SentReport(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.month:%Y-%m} {self.kind}"
+
+
+# Bookings. A resident books a time of an occurrence (booked guidance) or a
+# seat (a lecture) without an account; visitors/booking.py is the one place
+# that books, cancels and counts, under the occurrence's row lock.
+
+
+class BookingStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CANCELLED = "cancelled", _("Cancelled")
+    ATTENDED = "attended", _("Came")
+    NO_SHOW = "no_show", _("Did not come")
+
+
+# Every status but "cancelled" holds its place: a resident who came (or did
+# not) still had it.
+HOLDING_A_PLACE = [BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW]
+NEED_MAX_LENGTH = 300
+# References leave out letters and digits that are easy to mix up (0/O, 1/I/L).
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 6
+
+
+class BookingQuerySet(models.QuerySet):
+    def holding_a_place(self):
+        return self.filter(status__in=HOLDING_A_PLACE)
+
+    def for_staff_list(self):
+        return self.select_related("topic", "occurrence__slot__agency", "occurrence__slot__venue")
+
+
+class Booking(models.Model):
+    occurrence = models.ForeignKey(
+        Occurrence, models.PROTECT, related_name="bookings", verbose_name=_("session")
+    )
+    # The bookable time within the occurrence (a lecture: its start).
+    starts_at = models.DateTimeField(_("time"))
+    ends_at = models.DateTimeField(_("ends"))
+    reference = models.CharField(_("booking reference"), max_length=12, editable=False)
+    # Personal data: erased (blanked) a set number of days after the
+    # occurrence, or on request; the row and its status stay for the counts.
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    topic = models.ForeignKey(
+        Topic, models.SET_NULL, null=True, blank=True, related_name="bookings", verbose_name=_("help with")
+    )
+    need = models.TextField(_("what you need help with"), blank=True, max_length=NEED_MAX_LENGTH)
+    language = models.CharField(
+        _("preferred language"), max_length=10, blank=True, validators=[validate_language_codes]
+    )
+    # The language the resident used on the site: their mails are in it.
+    site_language = models.CharField(_("language of messages"), max_length=10, default="sv")
+    needs_interpreter = models.BooleanField(_("needs an interpreter"), default=False)
+    needs_accessibility = models.BooleanField(_("needs accessibility help"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=BookingStatus.choices, default=BookingStatus.BOOKED
+    )
+    # Staff at the desk booking for a resident who has no phone or e-mail at hand.
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings_made",
+        verbose_name=_("booked by staff"),
+    )
+    created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Claimed before the reminder is queued, so a task that runs twice sends once.
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "created_at"]
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="booking_reference_unique"),
+            models.UniqueConstraint(
+                fields=["occurrence", "email"],
+                condition=Q(status__in=HOLDING_A_PLACE) & ~Q(email=""),
+                name="booking_one_per_email_and_session",
+                violation_error_message=_("You have already booked this session with this e-mail."),
+            ),
+            models.UniqueConstraint(
+                fields=["occurrence", "phone"],
+                condition=Q(status__in=HOLDING_A_PLACE) & ~Q(phone=""),
+                name="booking_one_per_phone_and_session",
+                violation_error_message=_("You have already booked this session with this phone number."),
+            ),
+            # A resident leaves a phone or an e-mail, unless staff booked
+            # for them at the desk or the data has been erased.
+            models.CheckConstraint(
+                condition=~Q(phone="")
+                | ~Q(email="")
+                | Q(booked_by__isnull=False)
+                | Q(erased_at__isnull=False),
+                name="booking_has_contact",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BookingStatus.CANCELLED) | Q(cancelled_at__isnull=False),
+                name="booking_cancelled_has_time",
+            ),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="booking_ends_after_start"),
+        ]
+        indexes = [
+            # The capacity count: the places held at one time of an occurrence.
+            models.Index(fields=["occurrence", "starts_at", "status"], name="booking_occurrence_time_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def holds_a_place(self):
+        return self.status in HOLDING_A_PLACE
+
+    @property
+    def is_erased(self):
+        return self.erased_at is not None
+
+    def language_name(self):
+        return language_name(self.language) if self.language else ""
+
+    @property
+    def local_start(self):
+        return timezone.localtime(self.starts_at, STOCKHOLM)
+
+    @property
+    def local_end(self):
+        return timezone.localtime(self.ends_at, STOCKHOLM)
+
+
+class SmsMessage(models.Model):
+    """A text message to a resident. The default SMS backend only stores it
+    here, for staff to read and send by hand; a municipality's backend sends
+    it and sets ``sent_at``. Never logged: it holds a phone number."""
+
+    booking = models.ForeignKey(
+        Booking, models.CASCADE, null=True, blank=True, related_name="sms", verbose_name=_("booking")
+    )
+    phone = models.CharField(_("phone"), max_length=20)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages (outbox)")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.body[:40]}"

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 
 from eserviceverkstad.fields import IdConverter
-from visitors import views
+from visitors import booking_views, views
 
 register_converter(IdConverter, "id")
 
@@ -28,4 +28,19 @@ urlpatterns = [
         views.open_data_month,
         name="open_data_month",
     ),
+]
+
+# Booking: public pages (visitors/booking_views.py).
+urlpatterns += [
+    path("book/<id:pk>/", booking_views.book, name="book"),
+    path("book/booked/<str:token>/", booking_views.booking_done, name="booking_done"),
+    path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
+]
+# Booking: staff pages.
+urlpatterns += [
+    path("staff/book/<id:pk>/", booking_views.staff_book, name="staff_book"),
+    path("staff/bookings/<id:pk>/slip/", booking_views.booking_slip, name="booking_slip"),
+    path("staff/bookings/<id:pk>/mark/", booking_views.booking_mark, name="booking_mark"),
+    path("staff/bookings/<id:pk>/erase/", booking_views.booking_erase, name="booking_erase"),
+    path("staff/outbox/", booking_views.outbox, name="outbox"),
 ]

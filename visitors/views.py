@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import (
     FileResponse,
     Http404,
@@ -33,6 +34,7 @@ from eserviceverkstad.fields import is_id
 from sessions.models import Occurrence, by_local_day, wall_clock
 from sessions.page_cache import cache_public_page, query_filters
 from visitors import open_data
+from visitors.booking import bookings_for, call_list
 from visitors.charts import charts_for
 from visitors.export_jobs import download_name, export_storage, start_export
 from visitors.exports import XLSX_TYPE as XLSX
@@ -42,7 +44,9 @@ from visitors.models import (
     EDIT_WINDOW,
     MODE_FOR_FORMAT,
     OCCURRENCE_MARGIN,
+    BookingStatus,
     ExportJob,
+    Mode,
     TallyCount,
     VisitChange,
 )
@@ -95,15 +99,25 @@ def start(request):
 @staff_required
 def my_day(request):
     # Queries: session, user, staff check; my agencies' occurrences from
-    # today to the end of the week with series, agency and venue; the next
-    # ones after this week; my latest logs with agency and venue, and their
-    # topics.
+    # today to the end of the week with series, agency and venue; their
+    # bookings I may see, with topic; the next ones after this week; the
+    # call list (bookings on cancelled sessions without e-mail); my latest
+    # logs with agency and venue, and their topics.
     today = timezone.localdate()
     sunday_night = wall_clock(today + datetime.timedelta(days=7 - today.weekday()), datetime.time())
     mine = Occurrence.objects.filter(slot__agency__in=agencies_for(request.user)).select_related(
         "slot__agency", "slot__venue__municipality"
     )
-    occurrences = list(mine.between(wall_clock(today, datetime.time()), sunday_night).order_by("starts_at"))
+    bookings = Prefetch(
+        "bookings",
+        queryset=bookings_for(request.user).exclude(status=BookingStatus.CANCELLED).select_related("topic"),
+        to_attr="visible_bookings",
+    )
+    occurrences = list(
+        mine.between(wall_clock(today, datetime.time()), sunday_night)
+        .prefetch_related(bookings)
+        .order_by("starts_at")
+    )
     tally_opens = timezone.now() + OCCURRENCE_MARGIN
     for occurrence in occurrences:
         occurrence.can_tally = occurrence.starts_at <= tally_opens
@@ -112,8 +126,12 @@ def my_day(request):
         "today": days.pop(today, []),
         "later": [occurrence for entries in days.values() for occurrence in entries],
         # Without this, a week without sessions would say only "nothing".
-        "next_weeks": mine.scheduled().filter(starts_at__gte=sunday_night).order_by("starts_at")[:NEXT_COUNT],
+        "next_weeks": mine.scheduled()
+        .filter(starts_at__gte=sunday_night)
+        .prefetch_related(bookings)
+        .order_by("starts_at")[:NEXT_COUNT],
         "latest": visits_for(request.user).filter(logged_by=request.user).for_list()[:LATEST_LOGS],
+        "call_list": list(call_list(request.user)),
     }
     return render(request, "visitors/my_day.html", context)
 
@@ -123,6 +141,22 @@ def _occurrence_from_query(request, form):
     if not is_id(raw):
         return None
     return form.fields["occurrence"].queryset.filter(pk=int(raw)).first()
+
+
+def _prefill_from_booking(request, form, occurrence):
+    """ "Log a visit" from a booking: the help was booked, about its topic,
+    in the language the resident asked for."""
+    raw = request.GET.get("booking", "")
+    if not is_id(raw):
+        return
+    booking = bookings_for(request.user).filter(pk=int(raw), occurrence=occurrence).first()
+    if booking is None:
+        return
+    form.initial["mode"] = Mode.BOOKED
+    if booking.topic_id:
+        form.initial["topics"] = [booking.topic_id]
+    if booking.language and booking.language in dict(form.fields["language"].choices):
+        form.initial["language"] = booking.language
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -148,6 +182,7 @@ def visit_new(request):
         occurrence = _occurrence_from_query(request, form)
         if occurrence is not None:
             form.prefill_for(occurrence)
+            _prefill_from_booking(request, form, occurrence)
         form.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))
     return render(request, "visitors/visit_form.html", {"form": form, "is_new": True})
 
