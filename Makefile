@@ -44,7 +44,8 @@ lint: $(DEV_STAMP)
 
 test: setup-dev lint
 	$(PY) -m pytest
-	$(PY) tests/with_postgres.py $(PY) -m pytest -p no:cacheprovider
+	@# Browser tests and tests with their own cluster ran above; once is enough.
+	$(PY) tests/with_postgres.py $(PY) -m pytest -p no:cacheprovider -m "not browser and not own_cluster"
 
 bench: setup-dev
 	$(PY) benchmarks/run.py

@@ -89,6 +89,11 @@ def wait_until_up(browser, seconds=60):
     raise AssertionError("gunicorn did not answer /healthz")
 
 
+# Its own throwaway cluster: the second run of `make test` (on the suite's
+# PostgreSQL) deselects it, it proves nothing more there.
+pytestmark = pytest.mark.own_cluster
+
+
 @pytest.fixture(scope="module")
 def cluster():
     bindir = find_bindir()

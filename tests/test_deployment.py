@@ -242,6 +242,7 @@ COUNTS = (
 )
 
 
+@pytest.mark.own_cluster
 def test_a_backup_restores_into_an_empty_database(postgres, tmp_path):
     cluster = postgres
     cluster.create_database("eservice")
