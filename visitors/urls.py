@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from eserviceverkstad.fields import IdConverter
-from visitors import views
+from visitors import offline_views, views
 
 register_converter(IdConverter, "id")
 
@@ -18,4 +18,9 @@ urlpatterns = [
     path("staff/tally/<id:pk>/tap/", views.tally_tap, name="tally_tap"),
     path("staff/tally/<id:pk>/save/", views.tally_save, name="tally_save"),
     path("staff/stats/", views.statistics, name="stats"),
+    # The offline web app (visitors/offline_views.py).
+    path("staff/visits/sync/", offline_views.visit_sync, name="visit_sync"),
+    path("staff/csrf/", offline_views.csrf_token, name="csrf_token"),
+    path("staff/sw.js", offline_views.service_worker, name="service_worker"),
+    path("staff/manifest.webmanifest", offline_views.manifest, name="manifest"),
 ]
