@@ -44,6 +44,12 @@ class IdleLogoutMiddleware:
                     _("You were logged out after %(minutes)s minutes without activity.")
                     % {"minutes": settings.STAFF_IDLE_MINUTES},
                 )
-            elif last_seen is None or now - last_seen >= WRITE_EVERY_SECONDS:
+            elif self._is_due(last_seen, now) and not request.headers.get("X-Background-Sync"):
+                # A queue sending by itself (static/js/offline.js) is not
+                # somebody at the tablet.
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
+
+    @staticmethod
+    def _is_due(last_seen, now):
+        return last_seen is None or now - last_seen >= WRITE_EVERY_SECONDS
