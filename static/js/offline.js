@@ -351,7 +351,10 @@
           if (state === "sent" && count) {
             state = "refused";
           }
-          say(STATE_TEXT[state] ? text(STATE_TEXT[state]) : "");
+          if (state !== "idle") {
+            // Nothing was waiting: what the page says stays.
+            say(STATE_TEXT[state] ? text(STATE_TEXT[state]) : "");
+          }
           return state;
         });
       });
