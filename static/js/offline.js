@@ -560,13 +560,13 @@
   function setUpForm(form) {
     var busy = false;
     form.addEventListener("submit", function (event) {
-      if (form.dataset.plain || busy) {
-        if (busy) {
-          event.preventDefault();
-        }
+      if (form.dataset.plain) {
         return;
       }
       event.preventDefault();
+      if (busy) {
+        return;
+      }
       busy = true;
       freshenStart(form);
       var entry = {
