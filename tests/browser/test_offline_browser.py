@@ -142,7 +142,7 @@ def ready_for_offline(page):
     """The worker controls the page and has kept "my day" and the form.
     A page that loaded while the worker was still installing may have been
     missed by its clients.claim(): the next load is controlled."""
-    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    wait_until(page, "async () => !!(await navigator.serviceWorker.getRegistration())?.active")
     if not page.evaluate("() => !!navigator.serviceWorker.controller"):
         page.reload()
     wait_until(page, KEPT_PAGES)
