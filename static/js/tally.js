@@ -128,7 +128,34 @@
       step: step,
       tapped_at: new Date().toISOString(),
     };
-    queue.mine("taps").then(function (waiting) {
+    inOrder(function () {
+      return sendOrKeep(form, entry);
+    });
+  }
+
+  // The copy kept for offline should show the counts, but one fetch of
+  // the page per tap is too many: once the tapping pauses.
+  var keepTimer = null;
+
+  function keepPageLater() {
+    window.clearTimeout(keepTimer);
+    keepTimer = window.setTimeout(function () {
+      queue.keepPages([window.location.href]);
+    }, 3000);
+  }
+
+  // One tap at a time, in the order tapped: a quick +1 +1 −1 must reach
+  // the server in that order, or the −1 could find nothing to take back.
+  var last = Promise.resolve();
+
+  function inOrder(work) {
+    last = last.then(work).catch(function () {
+      return undefined;
+    });
+  }
+
+  function sendOrKeep(form, entry) {
+    return queue.mine("taps").then(function (waiting) {
       // Taps go in order: while some wait, this one waits behind them.
       if (waiting.length || !navigator.onLine) {
         return keepForLater(form, entry);
@@ -138,7 +165,7 @@
         function (answer) {
           if (answer.status === 200 && answer.body && "count" in answer.body) {
             update(form, answer.body);
-            queue.keepPages([window.location.href]);
+            keepPageLater();
           } else if ((answer.status === 400 || answer.status === 404) && answer.body) {
             showRefused(answer.body.message || String(answer.status));
           } else {
