@@ -4,9 +4,11 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup run test lint bench messages
+.PHONY: setup setup-dev run test lint bench messages
 
+# What a server installs: requirements.lock, the runtime only.
 $(STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +16,19 @@ $(STAMP): requirements.lock
 	$(VENV)/bin/pip install --quiet -r requirements.lock
 	touch $(STAMP)
 
+# Tests, lint and benchmarks add requirements-dev.lock (pytest, playwright, ruff ...).
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(VENV)/bin/pip install --quiet -r requirements-dev.lock
+	touch $(DEV_STAMP)
+
 # Compiled translations are built with Babel, so no GNU gettext is needed.
 messages: $(STAMP)
 	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics
 
 setup: $(STAMP) messages
 	@mkdir -p var
+
+setup-dev: setup $(DEV_STAMP)
 
 run: export DEBUG ?= true
 run: setup
@@ -29,13 +38,13 @@ run: setup
 	$(PY) manage.py qcluster & \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: setup lint
+test: setup-dev lint
 	$(PY) -m pytest
 	$(PY) tests/with_postgres.py $(PY) -m pytest -p no:cacheprovider
 
-bench: setup
+bench: setup-dev
 	$(PY) benchmarks/run.py

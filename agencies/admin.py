@@ -115,8 +115,8 @@ class ScopedAdmin(IdSafeAdmin):
 @admin.register(Municipality)
 class MunicipalityAdmin(ScopedAdmin):
     municipality_path = "pk"
-    list_display = ("name", "slug", "contact_email")
-    search_fields = ("name", "slug")
+    list_display = ("name", "formal_name", "slug", "contact_email")
+    search_fields = ("name", "formal_name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
 

@@ -32,8 +32,18 @@ from agencies.permissions import COORDINATORS_GROUP, PROJECT_LEADS_GROUP
 DEMO_PASSWORD = "demo"
 
 MUNICIPALITIES = [
-    {"slug": "mjolby", "name": "Mjölby", "contact_email": "e-serviceverkstad.mjolby@example.org"},
-    {"slug": "kalmar", "name": "Kalmar", "contact_email": "e-serviceverkstad.kalmar@example.org"},
+    {
+        "slug": "mjolby",
+        "name": "Mjölby",
+        "formal_name": "Mjölby kommun",
+        "contact_email": "e-serviceverkstad.mjolby@example.org",
+    },
+    {
+        "slug": "kalmar",
+        "name": "Kalmar",
+        "formal_name": "Kalmar kommun",
+        "contact_email": "e-serviceverkstad.kalmar@example.org",
+    },
 ]
 
 VENUES = [
@@ -252,8 +262,9 @@ AGENCIES = [
 # slug, Swedish name, English name, Swedish search words, English search words
 TOPICS = [
     ("forskoleplats", "Förskoleplats", "Preschool place",
-     "förskola, dagis, barnomsorg, kö, tacka ja, erbjudande, placering",
-     "preschool, nursery, childcare, queue, accept a place, offer"),
+     "förskola, dagis, barnomsorg, kö, tacka ja, erbjudande, placering, fritids, fritidshem",
+     "preschool, nursery, childcare, kindergarten, daycare, day care, after-school care, queue, "
+     "accept a place, offer"),
     ("skolval", "Skolval", "School choice",
      "välja skola, grundskola, förskoleklass, byta skola",
      "choose a school, primary school, preschool class, change school"),
@@ -267,11 +278,13 @@ TOPICS = [
      "mina sidor, logga in, mitt konto, mina ärenden, meddelanden",
      "my pages, log in, my account, my cases, messages"),
     ("deklaration", "Deklaration", "Tax return",
-     "deklarera, skatt, inkomstdeklaration, skatteåterbäring, avdrag",
-     "tax, income tax return, declare, tax refund, deductions"),
+     "deklarera, skatt, skatter, inkomstdeklaration, skatteåterbäring, avdrag",
+     "tax, taxes, income tax return, declare, tax refund, deductions"),
     ("soka-jobb", "Söka jobb", "Applying for jobs",
-     "ansöka om jobb, cv, personligt brev, platsbanken, aktivitetsrapport",
-     "job search, apply for a job, cv, cover letter, activity report"),
+     "jobb, arbete, ansöka om jobb, cv, personligt brev, platsbanken, aktivitetsrapport, arbetslös, "
+     "arbetssökande, skriva in sig",
+     "job, jobs, work, job search, apply for a job, cv, resume, cover letter, activity report, "
+     "unemployed, unemployment, employment office, job centre, register as a job seeker"),
     ("bygglov", "Bygglov", "Building permit",
      "bygglov, bygga, attefall, altan, ritning, anmälan",
      "building permit, planning permission, build, extension, drawings"),
@@ -282,17 +295,28 @@ TOPICS = [
      "föräldrapenning, föräldraledig, vab, vård av barn, barnbidrag",
      "parental benefit, parental leave, care of a sick child, child allowance"),
     ("studier", "Studier och utbildning", "Studies and education",
-     "komvux, vuxenutbildning, sfi, csn, studiemedel, utbildning",
-     "adult education, swedish for immigrants, student finance, course"),
+     "komvux, vuxenutbildning, sfi, lära sig svenska, svenska för invandrare, csn, studiemedel, "
+     "studielån, utbildning",
+     "adult education, swedish for immigrants, learn swedish, swedish lessons, student finance, "
+     "student loan, course"),
     ("e-bocker", "Låna e-böcker", "Borrowing e-books",
      "e-bok, ljudbok, låna, lånekort, app",
      "e-book, audiobook, borrow, library card, app"),
     ("dator-och-mobil", "Dator och mobil", "Computer and phone",
-     "dator, mobil, surfplatta, e-post, lösenord, appar, wifi",
-     "computer, phone, tablet, e-mail, password, apps, wifi"),
+     "dator, mobil, mobiltelefon, telefon, smarttelefon, surfplatta, e-post, mejl, lösenord, appar, wifi",
+     "computer, phone, mobile phone, smartphone, tablet, e-mail, password, apps, wifi"),
     ("digital-brevlada", "Digital brevlåda", "Digital mailbox",
      "digital brevlåda, kivra, min myndighetspost, post från myndigheter",
      "digital mailbox, kivra, mail from authorities"),
+    ("flytt", "Flytt och adressändring", "Moving and change of address",
+     "flytta, flyttanmälan, adressändring, ny adress, folkbokföring, personbevis",
+     "moving house, move, change of address, new address, population register, personal certificate"),
+    ("sjukpenning", "Sjukpenning", "Sick pay",
+     "sjuk, sjukskriven, sjukskrivning, sjukanmälan, sjukersättning, läkarintyg",
+     "sick, sick leave, sickness benefit, off sick, sick note, doctor's certificate"),
+    ("bostadsbidrag", "Bostadsbidrag", "Housing allowance",
+     "bostadsbidrag, bostadstillägg, bidrag till hyran, hyra",
+     "housing allowance, housing benefit, help with the rent, rent"),
 ]  # fmt: skip
 
 BANKID_SV = "Ditt BankID eller annan e-legitimation i mobilen."
@@ -352,7 +376,7 @@ ESERVICES = [
         "name": "Ansöka om ekonomiskt bistånd",
         "name_en": "Apply for financial assistance",
         "topics": ["forsorjningsstod"],
-        "what_to_bring": f"{BANKID_SV} Underlag om dina inkomster och kostnader, till exempel hyresavi.",
+        "what_to_bring": f"{BANKID_SV} Papper som visar dina inkomster och kostnader, till exempel hyresavi.",
         "what_to_bring_en": f"{BANKID_EN} Papers about your income and costs, for example your rent notice.",
     },
     {

@@ -34,7 +34,14 @@ def validate_schedule_colour(value):
 
 
 class Municipality(models.Model):
-    name = models.CharField(_("name"), max_length=100)
+    # The short name lists and filters show ("Boxholm"), and the body's own
+    # name, which statements and contact lists use ("Boxholms kommun").
+    name = models.CharField(_("name"), max_length=100, help_text=_("Short, as in lists: e.g. Mjölby"))
+    formal_name = models.CharField(
+        _("formal name"),
+        max_length=120,
+        help_text=_("The municipality's own name, as on its letters: e.g. Mjölby kommun"),
+    )
     slug = models.SlugField(_("slug"), max_length=60)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
 
@@ -248,6 +255,13 @@ class Membership(models.Model):
         verbose_name=_("user"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    language = models.CharField(
+        _("language of e-mails"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The monthly statistics report is e-mailed in this language."),
+    )
     agency = models.ForeignKey(
         Agency,
         models.CASCADE,

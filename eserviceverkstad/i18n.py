@@ -1,8 +1,13 @@
 """Language helpers shared by every app: Babel formatting in the active
-language and picking the right column of a two-language model field."""
+language, alphabetical order and names inside sentences, and picking the
+right column of a two-language model field."""
 
+import functools
+
+import icu
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.lists import format_list
 from django.utils import translation
 
 # Django language code -> Babel locale. English dates follow British usage
@@ -34,9 +39,36 @@ def format_weekday(day, language=None):
     return format_date(day, "EEEE", locale=babel_locale(language))
 
 
+# Språkrådet's Svenska skrivregler write the time of day with a full stop
+# ("13.00-16.00"); English keeps the colon. Only text for people reads
+# this: machine formats (datetime attributes, the calendar feed) use ISO.
+CLOCK_PATTERNS = {"sv_SE": "HH.mm", "en_GB": "HH:mm"}
+
+
 def format_clock(value, language=None):
-    """24-hour clock in both languages: '14:00'."""
-    return format_time(value, "HH:mm", locale=babel_locale(language))
+    """24-hour clock: '14.00' in Swedish, '14:00' in English."""
+    locale_name = babel_locale(language)
+    return format_time(value, CLOCK_PATTERNS[locale_name], locale=locale_name)
+
+
+def format_date_range(first, last, language=None):
+    """'30 november–6 december 2026', '1–7 december 2026' (the month once
+    when it is the same), '28 december 2026–3 januari 2027'. CLDR's own
+    interval formats abbreviate the months, so the parts are put together
+    here."""
+    locale_name = babel_locale(language)
+    if (first.year, first.month) == (last.year, last.month):
+        start = format_date(first, "d", locale=locale_name)
+    elif first.year == last.year:
+        start = format_date(first, "d MMMM", locale=locale_name)
+    else:
+        start = format_date(first, "d MMMM y", locale=locale_name)
+    return f"{start}–{format_date(last, 'd MMMM y', locale=locale_name)}"
+
+
+def format_and_list(items, language=None):
+    """'svenska, engelska och arabiska' / 'Swedish, English and Arabic'."""
+    return format_list(list(items), locale=babel_locale(language)) if items else ""
 
 
 # Names CLDR (and so Babel) lacks, or gives in a form residents do not use:
@@ -53,6 +85,33 @@ def language_name(code, language=None):
     locale_name = babel_locale(language)
     name = LANGUAGE_NAMES.get(locale_name, {}).get(code) or Locale.parse(locale_name).languages.get(code)
     return name or LANGUAGE_NAMES["en_GB"].get(code) or Locale.parse("en_GB").languages.get(code, code)
+
+
+@functools.cache
+def _collator(locale_name):
+    # ICU's collators are safe to share between threads for comparing and
+    # making keys (their const methods).
+    return icu.Collator.createInstance(icu.Locale(locale_name))
+
+
+def sort_key(text, language=None):
+    """The key that puts ``text`` in the active language's alphabetical
+    order, by ICU's collation (CLDR's rules): in Swedish å, ä and ö come
+    after z, in that order, and "Ängel" is not filed under A. Babel has no
+    collation, and stripping accents would file Ö under O."""
+    return _collator(babel_locale(language)).getSortKey(text)
+
+
+def in_running_text(name):
+    """A name as it reads inside a sentence or a list in running text:
+    'Dator och mobil' -> 'dator och mobil'. The first letter is lower-cased
+    unless the first word has another capital, so names like 'BankID', 'CV'
+    or 'SFI' keep theirs. Topics are named as common nouns; a proper noun
+    with one capital (a product's name) belongs in the e-service's name."""
+    first_word = name.split(" ", 1)[0]
+    if any(char.isupper() for char in first_word[1:]):
+        return name
+    return name[:1].lower() + name[1:]
 
 
 def is_known_language(code):

@@ -165,8 +165,14 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
         conn_max_age=env_int("CONN_MAX_AGE", 60),
+        # A kept connection that broke (the database restarted) is replaced
+        # before a request uses it, instead of failing that request.
+        conn_health_checks=True,
     )
 }
+# No DATABASE_URL means the embedded SQLite in var/: right for `make run`,
+# and check --deploy warns about it when DEBUG is off (eserviceverkstad.W002).
+DATABASE_URL_IS_SET = bool(env_str("DATABASE_URL"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the qcluster write while the web server reads. Connections
     # are kept (CONN_MAX_AGE) as for PostgreSQL: opening one per request
@@ -190,7 +196,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Where collectstatic puts the files whitenoise (or the proxy) serves.
+STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -208,10 +215,16 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # E-mail: console in development, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
-EMAIL_PORT = env_int("EMAIL_PORT", 587)
+# STARTTLS on the submission port (587) by default; EMAIL_USE_SSL=true is
+# implicit TLS, on port 465 unless EMAIL_PORT says otherwise. Django refuses
+# both at once, so saying so here names the variables.
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true; choose one.")
+EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 # Seconds to wait for the mail server. Mail is sent by the task cluster
 # (eserviceverkstad/mail.py), so a slow server holds up a worker, never a page.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
@@ -228,8 +241,12 @@ EMAIL_BACKEND = (
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT >= 1 else None
 SECURE_HSTS_SECONDS = 0 if DEBUG else 31_536_000
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Both are promises for the whole domain, which the municipality's IT
+# department makes, not this app: includeSubDomains forces HTTPS on every
+# sub-domain, and a preloaded domain is built into browsers for months.
+# So preload is off until asked for (check --deploy then says security.W021).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -301,6 +318,12 @@ Q_CLUSTER = {
 # How far ahead the schedule is stored as dated occurrences (issue: at least
 # twelve months). A daily task moves the horizon forward.
 OCCURRENCE_HORIZON_DAYS = env_int("OCCURRENCE_HORIZON_DAYS", 400)
+
+# Statistics workbooks with more visit rows than this are built by a
+# background task and downloaded from a link (visitors/export_jobs.py). The
+# folder must be shared by the web servers and the qcluster.
+STATS_EXPORT_ASYNC_ROWS = env_int("STATS_EXPORT_ASYNC_ROWS", 200_000)
+STATS_EXPORT_ROOT = env_str("STATS_EXPORT_ROOT", str(BASE_DIR / "var" / "exports"))
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,9 @@ from django.views.i18n import set_language
 from eserviceverkstad import views
 from visitors.forms import StaffLoginForm
 
+# A lost database connection answers 503 "try again", any other error 500.
+handler500 = "eserviceverkstad.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Only POST changes the language; Django's view would redirect a GET.
@@ -15,6 +18,7 @@ urlpatterns = [
     # language, and without a token every public page can be cached whole.
     path("i18n/setlang/", csrf_exempt(require_POST(set_language)), name="set_language"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/tasks", views.healthz_tasks, name="healthz_tasks"),
     path("robots.txt", views.robots, name="robots"),
     path(
         "accounts/login/",

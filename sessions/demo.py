@@ -22,9 +22,10 @@ from sessions.schedule import cancel_occurrences
 WEEKS_OF_HISTORY = 17
 # The demo's one cancellation lies this far ahead.
 CANCELLATION_AFTER_DAYS = 14
-CANCELLATION_REASON = (
-    "Inställt den här gången: studie- och yrkesvägledaren är på utbildningsdag. Välkommen nästa tisdag!"
-)
+# The page already says "Inställt:" before the reason, so the reason does
+# not say it again.
+CANCELLATION_REASON = "Studie- och yrkesvägledaren är på utbildningsdag. Välkommen nästa tisdag!"
+CANCELLATION_REASON_EN = "The study and careers counsellor is on a training day. Welcome next Tuesday!"
 
 
 @dataclasses.dataclass
@@ -79,7 +80,7 @@ SERIES = [
     Series(
         "mjolby-studie-och-yrkesvagledning", MJOLBY, Weekday.TUESDAY, "10:00", "12:00",
         topics=("studier", "soka-jobb"),
-        note="Ingen tidsbokning. Ta gärna med betyg om du har dem.",
+        note="Du behöver inte boka tid. Ta gärna med betyg om du har dem.",
         note_en="No booking needed. Bring your grades if you have them.",
     ),
     *(library_drop_in(day, "13:00", "16:00") for day in range(Weekday.MONDAY, Weekday.FRIDAY)),
@@ -98,11 +99,12 @@ SERIES = [
     ),
     Series(
         "skatteverket", MJOLBY, Weekday.TUESDAY, "13:00", "15:00",
-        recurrence=Recurrence.MONTHLY, week_of_month=1, topics=("deklaration", "digital-brevlada"),
+        recurrence=Recurrence.MONTHLY, week_of_month=1, topics=("deklaration", "digital-brevlada", "flytt"),
     ),
     Series(
         "forsakringskassan", MJOLBY, Weekday.THURSDAY, "10:00", "12:00",
-        recurrence=Recurrence.MONTHLY, week_of_month=-1, languages="sv,en,ar", topics=("foraldrapenning",),
+        recurrence=Recurrence.MONTHLY, week_of_month=-1, languages="sv,en,ar",
+        topics=("foraldrapenning", "sjukpenning", "bostadsbidrag"),
     ),
     Series(
         "kalmar-stadsbibliotek", KALMAR, Weekday.MONDAY, "10:00", "12:00",
@@ -119,8 +121,16 @@ SERIES = [
         format=Format.BOOKED, capacity=4, languages="sv,en,ar",
         topics=("bankid", "e-legitimation", "mina-sidor"),
         title="Boka en halvtimme med en bibliotekarie", title_en="Book half an hour with a librarian",
-        note="Boka en tid på 30 minuter, till exempel för att skaffa BankID.",
-        note_en="Book a 30-minute time, for example to set up BankID.",
+        # 070-174 06 xx is the series the Swedish telecoms regulator (PTS)
+        # keeps for fiction: nobody answers it.
+        note=(
+            "Boka en tid på 30 minuter, till exempel för att skaffa BankID. Ring 070-174 06 50 "
+            "eller fråga i informationsdisken på plan 2."
+        ),
+        note_en=(
+            "Book a 30-minute time, for example to set up BankID. Call 070-174 06 50 or ask at the "
+            "information desk on floor 2."
+        ),
     ),
     Series(
         "kalmar-stadsbibliotek", KALMAR, Weekday.THURSDAY, "14:00", "16:00",
@@ -147,7 +157,7 @@ SERIES = [
     ),
     Series(
         "skatteverket", KALMAR, Weekday.WEDNESDAY, "13:00", "15:00",
-        recurrence=Recurrence.MONTHLY, week_of_month=3, topics=("deklaration", "e-legitimation"),
+        recurrence=Recurrence.MONTHLY, week_of_month=3, topics=("deklaration", "e-legitimation", "flytt"),
     ),
 ]  # fmt: skip
 
@@ -218,7 +228,7 @@ def _cancel_one(slot, today):
     )
     if occurrence is None:
         return
-    cancel_occurrences([occurrence], CANCELLATION_REASON)
+    cancel_occurrences([occurrence], CANCELLATION_REASON, CANCELLATION_REASON_EN)
 
 
 COUNTED = (StaffedSlot, Occurrence)

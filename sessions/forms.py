@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality, Topic, Venue
 from eserviceverkstad.fields import IdModelChoiceField
-from eserviceverkstad.i18n import language_name
+from eserviceverkstad.i18n import language_name, sort_key
 from sessions.models import Format, StaffedSlot, split_languages
 
 
@@ -19,7 +19,7 @@ def offered_languages():
     codes = set()
     for value in StaffedSlot.objects.order_by().values_list("languages", flat=True).distinct():
         codes.update(split_languages(value))
-    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: pair[1])
+    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: sort_key(pair[1]))
 
 
 class ScheduleFilterForm(forms.Form):
@@ -42,9 +42,15 @@ class ScheduleFilterForm(forms.Form):
         self.fields["language"].choices = [("", _("All languages")), *offered_languages()]
         # Materialise the choices once: len() of a lazy ModelChoiceIterator
         # (which list() and the template's for loop ask for) costs a COUNT
-        # query on top of the SELECT. A comprehension does not ask.
-        for field in self.fields.values():
-            field.choices = [choice for choice in field.choices]  # noqa: C416
+        # query on top of the SELECT. A comprehension does not ask. Names go
+        # in the active language's alphabetical order (ICU), not in the
+        # database's, whose collation differs between SQLite and PostgreSQL
+        # installations; the kinds of help keep their own order.
+        for name, field in self.fields.items():
+            empty, *named = [choice for choice in field.choices]  # noqa: C416
+            if name != "format":
+                named.sort(key=lambda choice: sort_key(str(choice[1])))
+            field.choices = [empty, *named]
 
     def apply(self, occurrences):
         data = self.cleaned_data
@@ -64,3 +70,21 @@ class ScheduleFilterForm(forms.Form):
 
     def is_filtered(self):
         return any(self.data.get(name) for name in self.fields)
+
+    def active_filters(self):
+        """What the chosen filters show, as residents read them:
+        ['Skatteverket', 'arabiska']. Empty for an invalid form."""
+        if not self.is_valid():
+            return []
+        labels = []
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            if hasattr(value, "display_name"):
+                labels.append(value.display_name)
+            elif hasattr(value, "name"):
+                labels.append(value.name)
+            else:
+                labels.append(str(dict(field.choices).get(value, value)))
+        return labels

@@ -19,6 +19,7 @@ import unicodedata
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, EService, Topic
+from eserviceverkstad.i18n import sort_key
 from sessions.models import Occurrence, StaffedSlot
 
 MAX_QUERY_LENGTH = 200
@@ -184,7 +185,7 @@ class Answer:
     def sort_key(self):
         # Ties (two libraries both run BankID drop-ins) go to the agency
         # with more matching e-services and series, then by name.
-        return (-round(self.score, 6), -self.evidence, normalise(self.agency.name), self.agency.pk)
+        return (-round(self.score, 6), -self.evidence, sort_key(self.agency.display_name), self.agency.pk)
 
 
 @dataclasses.dataclass
@@ -284,7 +285,7 @@ def _attach_topics(answers, catalogue, topic_scores):
         # An agency found by its own name shows all its e-services.
         if not answer.eservices:
             answer.eservices = [e for e in catalogue.eservices if e.agency_id == answer.agency.pk]
-        answer.eservices.sort(key=lambda eservice: normalise(eservice.display_name))
+        answer.eservices.sort(key=lambda eservice: sort_key(eservice.display_name))
 
 
 def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES):
@@ -302,7 +303,7 @@ def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES):
 
 
 def all_topics():
-    return sorted(Topic.objects.all(), key=lambda topic: normalise(topic.display_name))
+    return sorted(Topic.objects.all(), key=lambda topic: sort_key(topic.display_name))
 
 
 def search(text):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from agencies.models import Agency, Topic, Venue
-from eserviceverkstad.i18n import is_known_language, language_name, localized
+from eserviceverkstad.i18n import format_clock, is_known_language, language_name, localized
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -211,7 +211,7 @@ class StaffedSlot(models.Model):
         return [language_name(code) for code in self.language_codes]
 
     def describe_recurrence(self):
-        clock = f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        clock = f"{format_clock(self.start_time)}–{format_clock(self.end_time)}"
         if self.recurrence == Recurrence.ONCE:
             return f"{self.first_date:%Y-%m-%d} {clock}"
         weekday = Weekday(self.weekday).label

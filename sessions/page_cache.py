@@ -4,7 +4,8 @@ Anonymous visitors far outnumber staff, and the week page is the same for
 all of them, so whole rendered pages are kept per process (local memory)
 under a key that includes the *schedule version*. Any change to the
 schedule stores a new version in the shared database cache, so every app
-server stops using its old pages at once; nothing is ever served stale.
+server stops using its old pages at once; nothing is ever served stale
+(except while the database cannot be reached, see below).
 
 The version is written through the database cache inside the same
 transaction as the change, so it becomes visible exactly when the change
@@ -19,10 +20,22 @@ How a page gets in and out:
   response once every other middleware has processed it: only then are the
   CSRF, session and messages cookies on it (a check inside the decorator
   would run before them and cache another visitor's CSRF token).
+
+While the database cannot be reached (a PostgreSQL restart takes seconds),
+the version cannot be read, so no key can be made. Then the *last good*
+copy of the page is served. A page is stored once, under a key without the
+version and the clock (its last good copy); the full key holds only when it
+was stored, so a hit finds the copy and checks it is that one. The copy
+stands in for at most LAST_GOOD_SECONDS after this process last read the
+version, marked ``Cache-Control: max-age=0, must-revalidate`` with its
+``Age``, so neither the browser nor a proxy keeps it. A page without such
+a copy fails as any page does without its database (the friendly 503 of
+eserviceverkstad/views.py).
 """
 
 import functools
 import hashlib
+import logging
 import time
 
 from django.conf import settings
@@ -32,6 +45,8 @@ from django.utils import timezone
 from django.utils.cache import cc_delim_re, get_conditional_response
 from django.utils.http import parse_http_date
 from django.utils.translation import get_language
+
+from eserviceverkstad.outage import DATABASE_UNREACHABLE
 
 VERSION_KEY = "schedule-version"
 # A safety net only: pages are replaced as soon as the version changes.
@@ -45,6 +60,14 @@ KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Content-Disposition", 
 ACCOUNTED_VARY = {"accept-language", "cookie"}
 # The request attribute that marks a miss for PageCacheMiddleware.
 PENDING = "_page_cache_pending"
+# How long after the database was last reached a page's last good copy may
+# stand in for it: a restart, not an outage that someone must notice.
+LAST_GOOD_SECONDS = 600
+STALE_CACHE_CONTROL = "max-age=0, must-revalidate"
+
+logger = logging.getLogger(__name__)
+# When this process last read the schedule version (time.monotonic()).
+_version_read_at = None
 
 
 def schedule_version(request=None):
@@ -53,10 +76,12 @@ def schedule_version(request=None):
         if not hasattr(request, "schedule_version"):
             request.schedule_version = schedule_version()
         return request.schedule_version
+    global _version_read_at
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, time.time_ns(), timeout=None)
         version = cache.get(VERSION_KEY)
+    _version_read_at = time.monotonic()
     return version
 
 
@@ -99,12 +124,8 @@ def _is_personal(request):
     return settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies
 
 
-def _key(view, request, filters, versions, minutes):
-    moment = timezone.localtime()
-    # Pages that show "next times" go stale with the clock, not only with
-    # the schedule: their key changes every ``minutes``.
-    clock = f"{moment:%Y-%m-%d}" if minutes is None else f"{moment:%Y-%m-%d %H}:{moment.minute // minutes}"
-    parts = [
+def _page_parts(view, request, filters):
+    return [
         f"{view.__module__}.{view.__qualname__}",
         repr(filters),
         get_language(),
@@ -112,10 +133,56 @@ def _key(view, request, filters, versions, minutes):
         request.scheme,
         request.get_host(),
         request.path,
-        clock,
-        repr(versions(request, filters)),
     ]
+
+
+def _key(view, request, filters, versions, minutes):
+    moment = timezone.localtime()
+    # Pages that show "next times" go stale with the clock, not only with
+    # the schedule: their key changes every ``minutes``.
+    clock = f"{moment:%Y-%m-%d}" if minutes is None else f"{moment:%Y-%m-%d %H}:{moment.minute // minutes}"
+    parts = [*_page_parts(view, request, filters), clock, repr(versions(request, filters))]
     return "page:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _last_good_key(view, request, filters):
+    # The same page whatever the version and the clock: the last one stored.
+    return (
+        "page-last-good:" + hashlib.sha256("|".join(_page_parts(view, request, filters)).encode()).hexdigest()
+    )
+
+
+def _stored_page(key, last_good_key):
+    pages = caches["pages"]
+    stored_at = pages.get(key)
+    if stored_at is None:
+        return None
+    stored = pages.get(last_good_key)
+    # Another version or clock bucket of the page may have replaced the copy.
+    if stored is None or stored[2] != stored_at:
+        return None
+    content, headers, _stored_at = stored
+    return content, headers
+
+
+def _database_lately_reached():
+    return _version_read_at is not None and time.monotonic() - _version_read_at <= LAST_GOOD_SECONDS
+
+
+def _last_good_page(request, last_good_key):
+    """The page's last good copy while the database is unreachable, marked
+    so that no one keeps it; None when there is none (or the outage has
+    lasted too long for it)."""
+    stored = caches["pages"].get(last_good_key) if _database_lately_reached() else None
+    if stored is None:
+        return None
+    content, headers, stored_at = stored
+    headers = {
+        **headers,
+        "Cache-Control": STALE_CACHE_CONTROL,
+        "Age": str(max(0, int(time.time() - stored_at))),
+    }
+    return _from_cache(request, (content, headers))
 
 
 def _canonical(request, filters):
@@ -168,12 +235,20 @@ def cache_public_page(view=None, *, minutes=None, filters=no_filters, versions=s
         if request.method not in ("GET", "HEAD") or _is_personal(request):
             return view(request, *args, **kwargs)
         chosen = filters(request)
-        key = _key(view, request, chosen, versions, minutes)
-        cached = caches["pages"].get(key)
+        last_good_key = _last_good_key(view, request, chosen)
+        try:
+            key = _key(view, request, chosen, versions, minutes)
+        except DATABASE_UNREACHABLE:
+            stale = _last_good_page(request, last_good_key)
+            if stale is None:
+                raise
+            logger.warning("The database cannot be reached: served the last good copy of %s.", request.path)
+            return stale
+        cached = _stored_page(key, last_good_key)
         if cached is not None:
             return _from_cache(request, cached)
         _canonical(request, chosen)
-        setattr(request, PENDING, key)
+        setattr(request, PENDING, (key, last_good_key))
         response = view(request, *args, **kwargs)
         # The CSRF middleware clears this flag once it has set the cookie,
         # so look now as well: a page with a token is one visitor's.
@@ -215,8 +290,11 @@ class PageCacheMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        key = getattr(request, PENDING, None)
-        if key is not None and _is_storable(request, response):
+        keys = getattr(request, PENDING, None)
+        if keys is not None and _is_storable(request, response):
+            key, last_good_key = keys
             headers = {name: response[name] for name in KEPT_HEADERS if name in response}
-            caches["pages"].set(key, (response.content, headers), PAGE_SECONDS)
+            pages, stored_at = caches["pages"], time.time()
+            pages.set(last_good_key, (response.content, headers, stored_at), PAGE_SECONDS + LAST_GOOD_SECONDS)
+            pages.set(key, stored_at, PAGE_SECONDS)
         return response

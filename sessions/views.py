@@ -20,10 +20,10 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from agencies.models import Agency, AgencyLevel, EService, Topic, TryItem, Venue
-from eserviceverkstad.i18n import format_day
+from eserviceverkstad.i18n import format_day, sort_key
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
-from sessions.help_search import next_times_by_agency, normalise, search
+from sessions.help_search import next_times_by_agency, search
 from sessions.models import Format, Occurrence, by_local_day, wall_clock
 from sessions.page_cache import cache_public_page, not_for_others, query_filters, schedule_version
 from sessions.poster import poster_pages
@@ -74,8 +74,9 @@ def home(request):
 
 
 def _by_display_name(objects):
-    # Sorted in Python: the same order on every database and in both languages.
-    return sorted(objects, key=lambda obj: normalise(obj.display_name))
+    # Sorted in Python by ICU: the same order on every database, each
+    # language's own (å, ä, ö last in Swedish).
+    return sorted(objects, key=lambda obj: sort_key(obj.display_name))
 
 
 @require_safe
@@ -105,7 +106,7 @@ def agency_list(request):
         agency.next_time = (upcoming.get(agency.pk) or [None])[0]
         key = agency.municipality.name if agency.level == AgencyLevel.MUNICIPAL else ""
         groups.setdefault(key, []).append(agency)
-    municipal = [{"name": name, "agencies": groups[name]} for name in sorted(groups, key=normalise) if name]
+    municipal = [{"name": name, "agencies": groups[name]} for name in sorted(groups, key=sort_key) if name]
     return render(
         request, "sessions/agency_list.html", {"municipal": municipal, "national": groups.get("", [])}
     )
@@ -113,7 +114,7 @@ def agency_list(request):
 
 def _venue_rows(occurrences):
     rows = [{"venue": times[0].slot.venue, "times": times} for times in _by_venue_id(occurrences).values()]
-    return sorted(rows, key=lambda row: (normalise(row["venue"].name), row["venue"].pk))
+    return sorted(rows, key=lambda row: (sort_key(row["venue"].name), row["venue"].pk))
 
 
 @require_safe
@@ -189,7 +190,7 @@ def try_page(request):
         row["items"] = _by_display_name(row["items"])
     venues = sorted(
         rows.values(),
-        key=lambda row: (normalise(row["venue"].municipality.name), normalise(row["venue"].name)),
+        key=lambda row: (sort_key(row["venue"].municipality.name), sort_key(row["venue"].name)),
     )
     return render(request, "sessions/try.html", {"venues": venues})
 
@@ -206,13 +207,15 @@ def _week_or_404(text):
     return week
 
 
-def _days(week, occurrences):
+def _days(week, occurrences, filtered=False):
     today = timezone.localdate()
-    # Weekends only appear when something happens on them.
+    # Weekends only appear when something happens on them; a filtered week
+    # shows only its days with sessions, so on a phone the first one is in
+    # view rather than below a column of empty days.
     return [
         {"date": day, "entries": entries, "is_today": day == today}
         for day, entries in by_local_day(occurrences, week.days()).items()
-        if entries or day.weekday() < 5
+        if entries or (day.weekday() < 5 and not filtered)
     ]
 
 
@@ -224,20 +227,36 @@ def week(request, week=None):
     # week's occurrences with series, agency and venue, and their topics.
     week = _week_or_404(week)
     form = ScheduleFilterForm(request.GET)
-    occurrences = []
+    occurrences, next_time = [], None
     if form.is_valid():
         occurrences = list(form.apply(Occurrence.objects.in_week(week.year, week.week)).for_schedule())
+        if all(occurrence.is_cancelled for occurrence in occurrences):
+            next_time = _next_time_after(form, week)
     else:
         not_for_others(request)
     context = {
         "week": week,
         "form": form,
-        "days": _days(week, occurrences),
+        "active_filters": form.active_filters(),
+        "days": _days(week, occurrences, filtered=form.is_filtered()),
         "count": len(occurrences),
+        "cancelled": sum(1 for occurrence in occurrences if occurrence.is_cancelled),
+        "next_time": next_time,
+        "next_week": next_time and IsoWeek.containing(next_time.local_start.date()),
         "query": request.GET.urlencode(),
         "is_current": week == IsoWeek.containing(timezone.localdate()),
     }
     return render(request, "sessions/week.html", context)
+
+
+def _next_time_after(form, week):
+    """The next session the filters find after a week without any (an
+    agency that comes once a month), so the page can lead to its week. One
+    query: each agency's next session, of which the earliest is the next of
+    all. From now on for a past week, so it never leads back in time."""
+    after = max(timezone.now(), wall_clock(week.sunday + datetime.timedelta(days=1), datetime.time()))
+    upcoming = form.apply(Occurrence.objects.all()).next_per("slot__agency_id", 1, after)
+    return upcoming.order_by("starts_at", "pk").first()
 
 
 @require_safe
@@ -306,7 +325,7 @@ def poster(request, week=None):
         .select_related("slot__agency", "slot__venue")
         .order_by("starts_at", "slot__agency__name")
     )
-    context = {"week": week, "pages": poster_pages(request, venues, occurrences)}
+    context = {"week": week, "pages": poster_pages(request, week, venues, occurrences)}
     return render(request, "sessions/poster.html", context)
 
 

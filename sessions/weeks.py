@@ -6,7 +6,7 @@ import re
 
 from django.utils.translation import gettext as _
 
-from eserviceverkstad.i18n import format_day, format_long_date
+from eserviceverkstad.i18n import format_date_range
 
 WEEK_PATTERN = re.compile(r"^(?P<year>\d{4})-W(?P<week>\d{2})$")
 # Weeks further away than this are a 404: nobody plans that far, and it keeps
@@ -62,4 +62,4 @@ class IsoWeek:
         return _("Week %(week)s") % {"week": self.week}
 
     def date_range(self):
-        return f"{format_day(self.monday)} – {format_long_date(self.sunday)}"
+        return format_date_range(self.monday, self.sunday)

@@ -12,6 +12,7 @@ _serial = itertools.count(1)
 
 def municipality(name="Mjölby", **fields):
     slug = fields.pop("slug", None) or name.lower().replace("ö", "o").replace("å", "a").replace("ä", "a")
+    fields.setdefault("formal_name", f"{name} kommun")
     obj, _ = Municipality.objects.get_or_create(slug=slug, defaults={"name": name, **fields})
     return obj
 

@@ -118,7 +118,7 @@ def test_agency_page_shows_eservices_what_to_bring_next_times_and_contact(
     assert "BankID och brevet" in page
     assert 'href="https://e-tjanst.example/tacka-ja"' in page
     assert 'href="/venues/mjolby-bibliotek/"' in page
-    assert "14:00–15:00" in page
+    assert "14.00–15.00" in page
     assert "Telefon 0142-00 00 00" in page
     assert 'href="https://barnomsorg.example"' in page
     assert 'href="/schedule/?topic=forskoleplats"' in page

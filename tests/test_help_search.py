@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from agencies.demo import TOPICS as DEMO_TOPICS
 from sessions.help_search import (
     MAX_QUERY_LENGTH,
     NO_WORDS,
@@ -106,6 +107,79 @@ def test_the_table_is_big_enough_and_covers_both_languages():
     assert len(FIRST_ANSWER) >= 30
 
 
+# Everyday words residents type, in Swedish and English, as the people in
+# the brief would: (query, the agency that must come first). English and
+# common words used to find nothing ("kindergarten", "daycare").
+EVERYDAY_QUERIES = {
+    "sv": [
+        ("dagis", "mjolby-barnomsorg"),
+        ("förskola", "mjolby-barnomsorg"),
+        ("fritids", "mjolby-barnomsorg"),
+        ("bankid", "mjolby-bibliotek"),
+        ("mobilt bankid", "mjolby-bibliotek"),
+        ("deklaration", "skatteverket"),
+        ("skatt", "skatteverket"),
+        ("flytta", "skatteverket"),
+        ("adressändring", "skatteverket"),
+        ("personbevis", "skatteverket"),
+        ("jobb", "arbetsformedlingen"),
+        ("arbete", "arbetsformedlingen"),
+        ("arbetslös", "arbetsformedlingen"),
+        ("cv", "arbetsformedlingen"),
+        ("försäkringskassan", "forsakringskassan"),
+        ("sjukpenning", "forsakringskassan"),
+        ("sjukskriven", "forsakringskassan"),
+        ("bostadsbidrag", "forsakringskassan"),
+        ("lära mig svenska", "mjolby-studie-och-yrkesvagledning"),
+        ("csn", "mjolby-studie-och-yrkesvagledning"),
+        ("mejl", "mjolby-bibliotek"),
+        ("telefon", "mjolby-bibliotek"),
+    ],
+    "en": [
+        ("kindergarten", "mjolby-barnomsorg"),
+        ("daycare", "mjolby-barnomsorg"),
+        ("day care", "mjolby-barnomsorg"),
+        ("preschool", "mjolby-barnomsorg"),
+        ("mobile bankid", "mjolby-bibliotek"),
+        ("tax return", "skatteverket"),
+        ("taxes", "skatteverket"),
+        ("change of address", "skatteverket"),
+        ("moving house", "skatteverket"),
+        ("job", "arbetsformedlingen"),
+        ("work", "arbetsformedlingen"),
+        ("unemployed", "arbetsformedlingen"),
+        ("resume", "arbetsformedlingen"),
+        ("employment office", "arbetsformedlingen"),
+        ("sick pay", "forsakringskassan"),
+        ("sick leave", "forsakringskassan"),
+        ("sickness benefit", "forsakringskassan"),
+        ("housing allowance", "forsakringskassan"),
+        ("learn swedish", "mjolby-studie-och-yrkesvagledning"),
+        ("student loan", "mjolby-studie-och-yrkesvagledning"),
+        ("smartphone", "mjolby-bibliotek"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [pytest.param(query, first, id=f"{language}-{query}") for language, rows in EVERYDAY_QUERIES.items()
+     for query, first in rows],
+)  # fmt: skip
+def test_everyday_words_find_the_right_agency(demo_db, query, first):
+    answers = search(query).answers
+    assert answers, f"nothing found for {query!r}"
+    assert answers[0].agency.slug == first, [answer.agency.slug for answer in answers]
+
+
+@pytest.mark.parametrize(("language", "query"), [("en", "kindergarten"), ("sv", "dagis")])
+def test_the_help_page_answers_an_everyday_word(client, demo_db, language, query):
+    client.cookies["django_language"] = language
+    page = client.get(f"/help/?q={query}").content.decode()
+    assert 'class="answers"' in page
+    assert "Utbildningsförvaltningen" in page or "Education Administration" in page
+
+
 def test_both_agencies_that_handle_building_permits_are_answers(demo_db):
     slugs = [answer.agency.slug for answer in search("bygglov").answers]
     assert set(slugs) == {"mjolby-medborgarservice", "kalmar-kontaktcenter"}
@@ -131,7 +205,7 @@ def test_nothing_found_gives_no_answers_and_the_topic_list(demo_db):
     result = search("pension från Pensionsmyndigheten")
     assert not result.problem
     assert result.answers == []
-    assert len(result.topics) == 14
+    assert len(result.topics) == len(DEMO_TOPICS)
 
 
 @pytest.mark.parametrize(
@@ -248,5 +322,5 @@ def test_help_page_without_a_query_lists_the_topics(client, demo_db, django_asse
     # Plus one: the schedule version, the page cache's key.
     with django_assert_num_queries(2):
         page = client.get("/help/").content.decode()
-    assert page.count('href="/help/?q=') == 14
+    assert page.count('href="/help/?q=') == len(DEMO_TOPICS)
     assert 'role="search"' in page

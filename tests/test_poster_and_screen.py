@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from agencies.models import AgencyKind
 from sessions.models import Format, OccurrenceStatus
+from sessions.poster import describe_days
+from sessions.schedule import cancel_occurrences
 from sessions.weeks import IsoWeek
 from tests import factories
 
@@ -51,7 +53,7 @@ def test_poster_has_one_page_per_venue_with_its_week_and_a_qr_code(
     assert page.count('class="poster-page') == 2
     mjolby = page.split('id="poster-')[2]  # Kalmar first, by municipality
     assert "Mjölby bibliotek" in mjolby
-    assert "14:00–15:00" in mjolby
+    assert "14.00–15.00" in mjolby
     assert "Barnomsorg Mjölby" in mjolby
     assert "Förskolefrågor" in mjolby
     assert f"Vecka {week.week}" in mjolby
@@ -103,10 +105,10 @@ def test_poster_in_english(client, two_venues):
 def test_a_busy_week_gets_the_dense_layout(client):
     venue = factories.venue(slug="busy")
     monday = next_week().monday
-    for n in range(15):
+    for n in range(5):
         factories.slot(factories.agency(f"Myndighet {n}"), venue, weekday=n % 5, first_date=monday)
     page = client.get(f"/schedule/{next_week()}/print/").content.decode()
-    assert 'class="poster-page poster-dense"' in page
+    assert 'class="poster-page poster-columns poster-' in page
 
 
 def test_a_week_too_busy_for_one_page_says_how_many_more_there_are(client):
@@ -124,10 +126,80 @@ def test_a_week_too_busy_for_one_page_says_how_many_more_there_are(client):
         )
     client.cookies["django_language"] = "en"
     page = client.get(f"/schedule/{next_week()}/print/").content.decode()
-    shown = page.count('class="poster-entry')
-    assert 'class="poster-page poster-densest"' in page
+    shown = page.count('class="poster-offer ')
+    assert 'class="poster-page poster-columns poster-densest"' in page
     assert 0 < shown < 120
     assert f"{120 - shown} more sessions this week: scan the code to see them." in page
+
+
+def test_a_drop_in_held_every_afternoon_is_one_block_with_its_days_and_languages(client):
+    """The same line five times is hard to read from across a room: the
+    library's weekday drop-ins are one offer, its times per clock."""
+    venue = factories.venue(
+        factories.municipality("Mjölby"), name="Mjölby bibliotek", slug="mjolby-bibliotek"
+    )
+    library = factories.agency("Mjölby bibliotek", slug="bibliotek")
+    monday = next_week().monday
+    for weekday in range(4):
+        factories.slot(
+            library,
+            venue,
+            weekday=weekday,
+            first_date=monday,
+            start_time=datetime.time(13),
+            end_time=datetime.time(16),
+            title="Drop in i digitala verkstaden",
+            languages="sv,en,ar",
+        )
+    factories.slot(
+        library,
+        venue,
+        weekday=4,
+        first_date=monday,
+        start_time=datetime.time(10),
+        end_time=datetime.time(12),
+        title="Drop in i digitala verkstaden",
+        languages="sv,en,ar",
+    )
+    page = client.get(f"/schedule/{next_week()}/print/?venue=mjolby-bibliotek").content.decode()
+    assert page.count('class="poster-offer ') == 1
+    assert page.count("Drop in i digitala verkstaden") == 1
+    assert 'Måndag–torsdag <span class="poster-clock">13.00–16.00</span>' in page
+    friday = monday + datetime.timedelta(days=4)
+    assert f"Fredag {friday.day} " in page and '<span class="poster-clock">10.00–12.00</span>' in page
+    assert "Hjälp på svenska, engelska och arabiska" in page
+
+
+def test_a_cancelled_session_is_a_line_in_its_offer_with_day_time_and_reason(client, two_venues):
+    week = next_week()
+    thursday = week.monday + datetime.timedelta(days=3)
+    occurrence = two_venues[0].slots.get().occurrences.get(date=thursday)
+    cancel_occurrences([occurrence], "Stängt för påsk")
+    page = client.get(f"/schedule/{week}/print/?venue=mjolby-bibliotek").content.decode()
+    assert f"Inställt torsdag {thursday.day} " in page
+    assert "14.00–15.00: Stängt för påsk" in page
+
+
+def test_the_poster_has_a_print_button_from_a_static_script(client, two_venues):
+    page = client.get(f"/schedule/{next_week()}/print/").content.decode()
+    assert "data-print-page hidden>Skriv ut affischen</button>" in page
+    assert '<script src="/static/js/poster.js" defer></script>' in page
+    assert "onclick" not in page
+
+
+@pytest.mark.parametrize(
+    ("days", "text"),
+    [
+        ([0], "måndag 30 november"),
+        ([0, 1, 2, 3], "måndag–torsdag"),
+        ([0, 2, 4], "måndag, onsdag och fredag"),
+        ([0, 1], "måndag och tisdag"),
+        ([0, 1, 2, 4], "måndag–onsdag och fredag"),
+    ],
+)
+def test_days_of_an_offer_read_as_swedish(days, text):
+    monday = datetime.date(2026, 11, 30)
+    assert describe_days([monday + datetime.timedelta(days=n) for n in days]) == text
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ def test_week_page_lists_the_session_with_its_facts_in_swedish(client, mjolby_ch
     page = response.content.decode()
     assert response.status_code == 200
     assert "Barnomsorg Mjölby" in page
-    assert "14:00–15:00" in page
+    assert "14.00–15.00" in page
     assert "Mjölby bibliotek" in page
     assert "Förskoleplats" in page
     assert "Ta med BankID" in page
@@ -199,7 +199,8 @@ def test_week_page_queries_do_not_grow_with_the_number_of_series(client, django_
     # Queries: the schedule version (page cache key); the filter's
     # municipalities, venues, agencies, topics and languages; the chosen
     # municipality; the week's occurrences with series, agency and venue;
-    # their topics.
+    # their topics. (A week with nothing scheduled asks for the next
+    # session instead: see the empty-week tests below.)
     caches["pages"].clear()
     with django_assert_num_queries(9):
         client.get(url)
@@ -302,3 +303,135 @@ def test_no_form_on_the_week_page_has_an_empty_action(client, mjolby_childcare):
     assert parser.actions, "the week page has its filter form and the language switch"
     assert "" not in parser.actions
     assert url in parser.actions
+
+
+@pytest.fixture
+def monthly_tax_agency():
+    """The tax agency at Mjölby library every fourth Thursday 13-15, from
+    next week's Thursday: most weeks have nothing of it."""
+    town = factories.municipality("Mjölby")
+    library = factories.venue(town, name="Mjölby bibliotek", slug="mjolby-bibliotek")
+    tax = factories.agency(
+        "Skatteverket", slug="skatteverket", kind=AgencyKind.TAX_AGENCY, level=AgencyLevel.NATIONAL
+    )
+    return factories.slot(
+        tax,
+        library,
+        interval=4,
+        first_date=this_thursday(),
+        start_time=datetime.time(13),
+        end_time=datetime.time(15),
+    )
+
+
+def test_an_empty_filtered_week_leads_to_the_week_of_the_next_session(
+    client, monthly_tax_agency, django_assert_num_queries
+):
+    empty_week = IsoWeek.containing(this_thursday()).next()
+    next_session = this_thursday() + datetime.timedelta(weeks=4)
+    # Queries: the schedule version (page cache key); the filter's
+    # municipalities, venues, agencies, topics and languages; the chosen
+    # agency; the week's occurrences (none, so no topics query); the next
+    # session the filters find.
+    with django_assert_num_queries(9):
+        page = client.get(f"/schedule/{empty_week}/?agency=skatteverket&language=sv").content.decode()
+    assert "0 tillfällen den här veckan." in page
+    link = f'href="/schedule/{IsoWeek.containing(next_session)}/?agency=skatteverket&amp;language=sv"'
+    assert link in page
+    day = next_session.strftime("%-d")
+    assert f"Nästa gång: torsdag {day} " in page.split(link)[1].split("</a>")[0]
+
+
+def test_a_week_with_only_cancelled_sessions_leads_to_the_next_one(
+    client, monthly_tax_agency, django_assert_num_queries
+):
+    first = monthly_tax_agency.occurrences.get(date=this_thursday())
+    cancel_occurrences([first], "Stängt för utbildning")
+    # Queries: as for an empty week, plus the cancelled session's topics.
+    with django_assert_num_queries(10):
+        page = client.get(f"{week_url(this_thursday())}?agency=skatteverket").content.decode()
+    next_week = IsoWeek.containing(this_thursday() + datetime.timedelta(weeks=4))
+    assert f'href="/schedule/{next_week}/?agency=skatteverket"' in page
+    assert "Nästa gång:" in page
+
+
+def test_a_week_with_sessions_has_no_next_time_link(client, monthly_tax_agency):
+    page = client.get(f"{week_url(this_thursday())}?agency=skatteverket").content.decode()
+    assert "Nästa gång:" not in page
+
+
+def test_a_past_empty_week_leads_forward_to_the_coming_session(client, monthly_tax_agency):
+    past = IsoWeek.containing(timezone.localdate()).previous()
+    page = client.get(f"/schedule/{past}/?agency=skatteverket").content.decode()
+    assert f'href="/schedule/{IsoWeek.containing(this_thursday())}/?agency=skatteverket"' in page
+
+
+def test_the_next_time_link_reads_in_english(client, monthly_tax_agency):
+    client.cookies["django_language"] = "en"
+    empty_week = IsoWeek.containing(this_thursday()).next()
+    page = client.get(f"/schedule/{empty_week}/?agency=skatteverket").content.decode()
+    next_session = this_thursday() + datetime.timedelta(weeks=4)
+    assert f"Next time: Thursday {next_session.day} " in page
+
+
+def _cancel(series, count):
+    cancel_occurrences(list(series.occurrences.filter(date__gte=this_thursday())[:count]), "Stängt")
+
+
+@pytest.mark.parametrize(
+    ("sessions", "cancelled", "language", "text"),
+    [
+        (1, 0, "sv", "1 tillfälle den här veckan."),
+        (2, 0, "sv", "2 tillfällen den här veckan."),
+        (1, 1, "sv", "1 tillfälle den här veckan, varav 1 inställt."),
+        (2, 1, "sv", "2 tillfällen den här veckan, varav 1 inställt."),
+        (2, 2, "sv", "2 tillfällen den här veckan, varav 2 inställda."),
+        (1, 1, "en", "1 session this week, of which 1 is cancelled."),
+        (2, 2, "en", "2 sessions this week, of which 2 are cancelled."),
+    ],
+)
+def test_cancelled_sessions_are_counted_apart(client, sessions, cancelled, language, text):
+    library = factories.venue(factories.municipality("Mjölby"), slug="mjolby-bibliotek")
+    series = [
+        factories.slot(factories.agency(f"Myndighet {n}"), library, first_date=this_thursday())
+        for n in range(sessions)
+    ]
+    for one in series[:cancelled]:
+        _cancel(one, 1)
+    client.cookies["django_language"] = language
+    page = client.get(week_url(this_thursday())).content.decode()
+    status = page.split('role="status">')[1].split("</p>")[0]
+    assert " ".join(status.split()) == text
+
+
+def test_after_filtering_the_panel_is_closed_and_one_line_names_the_filters(client, mjolby_childcare):
+    page = client.get(f"{week_url(this_thursday())}?agency=barnomsorg&language=en").content.decode()
+    assert '<details class="filters">' in page
+    summary = " ".join(page.split("<summary>")[1].split("</summary>")[0].split())
+    assert "Visar: Barnomsorg Mjölby, engelska" in summary
+    assert "ändra" in summary
+
+
+def test_without_filters_the_panel_is_closed_and_says_what_it_filters(client, mjolby_childcare):
+    page = client.get(week_url(this_thursday())).content.decode()
+    assert '<details class="filters">' in page
+    assert "Visar:" not in page
+
+
+def test_an_unknown_filter_shows_the_plain_panel_heading(client, mjolby_childcare):
+    page = client.get("/schedule/?agency=no-such-agency").content.decode()
+    assert "Visar:" not in page
+
+
+def test_a_filtered_week_shows_only_its_days_with_sessions(client, mjolby_childcare):
+    url = week_url(this_thursday())
+    filtered = client.get(f"{url}?agency=barnomsorg").content.decode()
+    assert filtered.count('<section class="day') == 1
+    assert "Ingen är här den här dagen." not in filtered
+    unfiltered = client.get(url).content.decode()
+    assert unfiltered.count('<section class="day') == 5
+
+
+def test_the_calendar_and_poster_links_come_after_the_week(client, mjolby_childcare):
+    page = client.get(f"{week_url(this_thursday())}?agency=barnomsorg").content.decode()
+    assert page.index('class="entries"') < page.index('class="subscribe"')

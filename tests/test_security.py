@@ -65,13 +65,13 @@ def test_templates_have_no_inline_code_or_foreign_resources():
     assert problems == []
 
 
-def _run_django(env, *args):
+def _run_django(env, *args, settings="eserviceverkstad.settings"):
     # A clean environment: the test process itself has test settings set.
     base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "eserviceverkstad.settings", **env},
+        env={**base, "DJANGO_SETTINGS_MODULE": settings, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -92,14 +92,78 @@ PRODUCTION_ENV = {
 
 
 def test_check_deploy_passes_with_production_settings():
+    # HSTS preload is off by default on purpose (a promise for the whole
+    # domain, see settings.py), so Django's security.W021 is silenced by
+    # these settings, and only that warning: the fail level stays WARNING.
     result = _run_django(
         {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50)},
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
+        settings="tests.deploy_check_settings",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_about_sqlite_when_no_database_is_configured():
+    environment = {key: value for key, value in PRODUCTION_ENV.items() if key != "DATABASE_URL"}
+    result = _run_django(
+        {**environment, "SECRET_KEY": secrets.token_urlsafe(50)},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        settings="tests.deploy_check_settings",
+    )
+    assert result.returncode != 0
+    assert "(eserviceverkstad.W002) DATABASE_URL is not set: the app runs on SQLite" in result.stderr
+
+
+def test_development_keeps_sqlite_without_a_warning():
+    result = _run_django({"DEBUG": "true"}, "check", "--deploy", "--fail-level", "WARNING")
+    assert "eserviceverkstad.W002" not in result.stderr
+
+
+def _setting(env, expression):
+    result = _run_django(
+        {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50), **env},
+        "shell",
+        "-c",
+        f"from django.conf import settings; print(repr({expression}))",
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_hsts_covers_sub_domains_but_is_not_preloaded_unless_asked():
+    hsts = "(settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, settings.SECURE_HSTS_PRELOAD)"
+    assert _setting({}, hsts) == "(True, False)"
+    assert _setting({"SECURE_HSTS_PRELOAD": "true"}, hsts) == "(True, True)"
+    assert _setting({"SECURE_HSTS_INCLUDE_SUBDOMAINS": "false"}, hsts) == "(False, False)"
+
+
+def test_mail_uses_starttls_on_587_by_default_and_implicit_tls_on_465_when_asked():
+    mail = "(settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL, settings.EMAIL_PORT)"
+    assert _setting({}, mail) == "(True, False, 587)"
+    assert _setting({"EMAIL_USE_SSL": "true"}, mail) == "(False, True, 465)"
+
+
+def test_mail_refuses_both_kinds_of_tls_at_once():
+    result = _run_django(
+        {**PRODUCTION_ENV, "SECRET_KEY": "x" * 60, "EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"}, "check"
+    )
+    assert result.returncode != 0
+    assert "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true" in result.stderr
+
+
+def test_static_root_can_be_moved(tmp_path):
+    assert _setting({"STATIC_ROOT": str(tmp_path)}, "str(settings.STATIC_ROOT)") == repr(str(tmp_path))
+    assert _setting({}, "str(settings.STATIC_ROOT)") == repr(str(ROOT / "var" / "static"))
+
+
+def test_a_broken_kept_connection_is_replaced_before_use():
+    assert _setting({}, "settings.DATABASES['default']['CONN_HEALTH_CHECKS']") == "True"
 
 
 def test_check_deploy_warns_when_no_proxy_is_trusted():

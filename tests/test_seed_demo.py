@@ -191,3 +191,18 @@ def test_the_refusal_is_a_clear_message_and_a_failing_exit_status(tmp_path):
     assert "DEBUG is off" in done.stderr
     assert "--force" in done.stderr
     assert "Demo data loaded" not in done.stdout
+
+
+def test_the_demo_texts_read_as_an_editor_asked():
+    seed()
+    cancelled = Occurrence.objects.filter(status=OccurrenceStatus.CANCELLED).get()
+    # The page prints "Inställt:" before the reason.
+    assert not cancelled.cancellation_reason.lower().startswith("inställt")
+    assert cancelled.cancellation_reason_en
+    notes = list(StaffedSlot.objects.values_list("note", flat=True))
+    assert not [note for note in notes if "Ingen tidsbokning" in note]
+    assert any(note.startswith("Du behöver inte boka tid.") for note in notes)
+    booked = StaffedSlot.objects.get(format=Format.BOOKED)
+    assert "Ring 070-174 06 50" in booked.note and "Call 070-174 06 50" in booked.note_en
+    bring = EService.objects.get(slug="mjolby-ekonomiskt-bistand").what_to_bring
+    assert "Papper som visar dina inkomster" in bring and "Underlag" not in bring

@@ -64,9 +64,9 @@ def test_a_project_lead_sees_the_hand_counted_figures(client, world):
     }
     series = cells(response, "Bemannade timmar och besök per bemannad timme, per serie")
     assert list(series)[1:] == [
-        "Skatteverket – Kalmar stadsbibliotek – måndag varje vecka, 13:00–14:30",
-        "Barnomsorg Mjölby – Mjölby bibliotek – torsdag varje vecka, 14:00–15:00",
-        "Skatteverket – Mjölby bibliotek – andra tisdagen i varje månad, 10:00–12:00",
+        "Skatteverket – Kalmar stadsbibliotek – måndag varje vecka, 13.00–14.30",
+        "Barnomsorg Mjölby – Mjölby bibliotek – torsdag varje vecka, 14.00–15.00",
+        "Skatteverket – Mjölby bibliotek – andra tisdagen i varje månad, 10.00–12.00",
         "Utanför schemat",
         "Totalt",
     ]

@@ -156,3 +156,11 @@ def test_every_ui_string_in_code_and_templates_is_in_the_swedish_catalogue(swedi
         "These UI strings are not translated into Swedish. Run makemessages (see the top of "
         f"{Path(__file__).name}) and translate them:\n" + "\n".join(describe(key) for key in missing)
     )
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_catalogue_parses_without_a_broken_entry(language):
+    """A merge can leave an msgid without its msgstr; Babel then drops it
+    with a warning and the page falls back to English. Refuse that here."""
+    with open(BASE_DIR / "locale" / language / "LC_MESSAGES" / "django.po", "rb") as handle:
+        read_po(handle, abort_invalid=True)

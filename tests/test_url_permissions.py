@@ -3,6 +3,7 @@ anonymous users go to login, users without the role get 403 or 404, and a
 GET on a state-changing URL gets 405. A new URL without a rule here fails."""
 
 import datetime
+import time
 
 import pytest
 from django.contrib.auth.models import User
@@ -10,8 +11,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from agencies.models import Membership, Role
+from eserviceverkstad.views import task_cluster_seen
 from tests import factories
-from visitors.models import Visit
+from visitors.models import ExportJob, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +41,7 @@ RULES = {
     "agencies:accessibility": PUBLIC,  # and anyone may POST a report
     "agencies:privacy": PUBLIC,
     "healthz": PUBLIC,
+    "healthz_tasks": PUBLIC,  # 200 while a task cluster reports (the cast has one)
     "robots": PUBLIC,
     "set_language": PUBLIC_POST,
     "login": PUBLIC,
@@ -61,6 +64,13 @@ RULES = {
     # Staff their agencies, coordinators their municipality, project leads
     # all (scope tested in test_statistics_page.py); no role: 403.
     "visitors:stats": STAFF,
+    "visitors:stats_export_csv": STAFF,
+    "visitors:stats_export_xlsx": STAFF,
+    # A workbook built by a task: only the user who asked (test_statistics_exports.py).
+    "visitors:stats_export_job": OWN_OBJECT,
+    "visitors:stats_export_download": OWN_OBJECT,
+    "visitors:open_data": PUBLIC,
+    "visitors:open_data_month": PUBLIC,
     # The offline web app (visitors/offline_views.py): the queue's endpoint,
     # its fresh CSRF token, and the worker and manifest, which browsers
     # fetch without a login (and the manifest without cookies).
@@ -92,7 +102,7 @@ def test_every_url_pattern_has_a_permission_rule():
 
 
 @pytest.fixture
-def cast():
+def cast(settings, tmp_path):
     town = factories.municipality("Mjölby")
     library = factories.venue(town)
     childcare = factories.agency("Barnomsorg", municipality=town)
@@ -123,10 +133,17 @@ def cast():
     )  # fmt: skip
     visit.occurrence_today = slot.occurrences.get(date=today)
     visit.places = {"agency": childcare.slug, "venue": library.slug}
+    task_cluster_seen(["a cluster reporting now"], time.time())
+    settings.STATS_EXPORT_ROOT = str(tmp_path)
+    (tmp_path / "sofia.xlsx").write_bytes(b"PK")
+    visit.export_job = ExportJob.objects.create(
+        user=users["sofia"], query="period=2026-11", language="sv", status="ready", file_name="sofia.xlsx"
+    )
     return users, visit
 
 
 def url_for(name, visit):
+    closed_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
     kwargs = {
         "visitors:tally": {"pk": visit.occurrence_today.pk},
         "visitors:tally_tap": {"pk": visit.occurrence_today.pk},
@@ -139,6 +156,10 @@ def url_for(name, visit):
         "visitors:visit_edit": {"pk": visit.pk},
         "visitors:visit_delete": {"pk": visit.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
+        "visitors:stats_export_job": {"pk": visit.export_job.pk},
+        "visitors:stats_export_download": {"pk": visit.export_job.pk},
+        # A closed month: two months back is always past its 14 days for corrections.
+        "visitors:open_data_month": {"month": f"{closed_month:%Y-%m}", "extension": "json"},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 

@@ -541,3 +541,21 @@ def test_my_day_in_a_week_without_sessions_shows_the_next_ones(client, world):
     assert [o.date for o in response.context["next_weeks"]] == [next_month]
     page = response.content.decode()
     assert "Nästa" in page and "Barnomsorg Kalmar" in page
+
+
+def test_a_visit_whose_time_was_just_removed_gets_a_message_not_a_500(client, sofia, world, monkeypatch):
+    """A series edit removed the occurrence between the form's check and
+    the save: the staff member is told to choose another time."""
+    from visitors import views
+
+    real_record = views.record_visit
+
+    def removed_meanwhile(form, user):
+        Occurrence.objects.filter(pk=world["occurrence"].pk).delete()
+        return real_record(form, user)
+
+    monkeypatch.setattr(views, "record_visit", removed_meanwhile)
+    response = log(client, sofia, world)
+    assert response.status_code == 200
+    assert "occurrence" in response.context["form"].errors
+    assert not Visit.objects.exists() and not VisitChange.objects.exists()

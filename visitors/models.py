@@ -323,3 +323,70 @@ class TallyTap(models.Model):
 
     def __str__(self):
         return f"{self.counter_id} {self.tapped_at:%H:%M:%S}"
+
+
+class ExportJob(models.Model):
+    """A statistics workbook too large to build during a request: a
+    background task writes it to the export storage, and only the user who
+    asked may download it (visitors/export_jobs.py)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        RUNNING = "running", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="export_jobs")
+    # The statistics page's GET parameters (period, filters): no personal data.
+    query = models.CharField(max_length=500)
+    language = models.CharField(max_length=10)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file_name = models.CharField(max_length=200, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("statistics export")
+        verbose_name_plural = _("statistics exports")
+        indexes = [
+            # The download page lists one user's exports, newest first; the
+            # clean-up selects old ones by time.
+            models.Index(fields=["user", "-created_at"], name="exportjob_user_created_idx"),
+            models.Index(fields=["created_at"], name="exportjob_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.query} {self.status}"
+
+
+class ReportKind(models.TextChoices):
+    PRELIMINARY = "preliminary", _("Preliminary")
+    FINAL = "final", _("Final")
+
+
+class SentReport(models.Model):
+    """The monthly report e-mailed to one user: made before the mail is
+    queued, so a task that runs twice finds it and sends nothing twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="sent_reports")
+    # The first day of the month the report is about.
+    month = models.DateField()
+    kind = models.CharField(max_length=20, choices=ReportKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "user_id"]
+        verbose_name = _("sent monthly report")
+        verbose_name_plural = _("sent monthly reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "month", "kind"], name="sentreport_once_per_user_month_kind"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="sentreport_month_is_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.month:%Y-%m} {self.kind}"

@@ -19,8 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from visitors.forms import VisitForm
-from visitors.services import record_visit
-from visitors.views import after_saving, json_refusal, staff_required
+from visitors.views import after_saving, json_refusal, save_visit_form, staff_required
 
 SERVICE_WORKER = "js/service-worker.js"
 # Shown offline for a staff page this tablet has not kept for the user
@@ -65,10 +64,10 @@ def visit_sync(request):
         message = _("These visits were logged by someone else on this device. They wait for them.")
         return JsonResponse({"error": "other_user", "message": message}, status=403)
     form = VisitForm(request.POST, user=request.user)
-    if not form.is_valid():
+    visit, created = save_visit_form(form, request.user)
+    if visit is None:
         message, errors = _("Nothing was saved. Correct this:"), _field_errors(form)
         return JsonResponse({"error": "invalid", "message": message, "errors": errors}, status=400)
-    visit, created = record_visit(form, request.user)
     body = {"status": "created" if created else "already_saved"}
     if "interactive" in request.POST:
         # The form's own save: the next page says so, as without a script.

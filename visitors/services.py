@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from agencies.permissions import coordinated_municipalities
+from sessions.models import Occurrence
 from visitors.models import TallyCount, TallyTap, Visit, VisitChange
 
 # Nobody taps more than this in one hour; a stuck finger should not make
@@ -63,15 +64,32 @@ def creation_entries(visits):
     ]
 
 
+class OccurrenceRemoved(Exception):
+    """The scheduled time was removed from the schedule while the form was
+    being filled in (a series edit)."""
+
+
+def _lock_occurrence(occurrence_id):
+    """Hold the occurrence until the visit is committed, so a series sync
+    running now waits and then keeps it (it keeps referenced occurrences),
+    instead of deleting it under the new visit."""
+    if occurrence_id is not None and not (
+        Occurrence.objects.select_for_update(of=("self",)).filter(pk=occurrence_id).exists()
+    ):
+        raise OccurrenceRemoved
+
+
 def record_visit(form, user):
     """Save a new visit from a valid ``VisitForm``. Returns (visit, created):
-    a resubmitted form (same one-time key) returns the visit it made before."""
+    a resubmitted form (same one-time key) returns the visit it made before.
+    Raises ``OccurrenceRemoved`` when its scheduled time no longer exists."""
     key = form.cleaned_data["submission_key"]
     existing = Visit.objects.filter(submission_key=key).first()
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
+            _lock_occurrence(form.cleaned_data["occurrence"] and form.cleaned_data["occurrence"].pk)
             visit = form.save(commit=False)
             visit.logged_by = user
             visit.submission_key = key

@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
 from eserviceverkstad.fields import IdConverter
 from visitors import offline_views, views
@@ -18,6 +18,16 @@ urlpatterns = [
     path("staff/tally/<id:pk>/tap/", views.tally_tap, name="tally_tap"),
     path("staff/tally/<id:pk>/save/", views.tally_save, name="tally_save"),
     path("staff/stats/", views.statistics, name="stats"),
+    path("staff/stats/export.csv", views.statistics_export_csv, name="stats_export_csv"),
+    path("staff/stats/export.xlsx", views.statistics_export_xlsx, name="stats_export_xlsx"),
+    path("staff/stats/exports/<id:pk>/", views.stats_export_job, name="stats_export_job"),
+    path("staff/stats/exports/<id:pk>/download/", views.stats_export_download, name="stats_export_download"),
+    path("open-data/", views.open_data_page, name="open_data"),
+    re_path(
+        r"^open-data/(?P<month>\d{4}-\d{2})\.(?P<extension>csv|json)$",
+        views.open_data_month,
+        name="open_data_month",
+    ),
     # The offline web app (visitors/offline_views.py).
     path("staff/visits/sync/", offline_views.visit_sync, name="visit_sync"),
     path("staff/csrf/", offline_views.csrf_token, name="csrf_token"),

@@ -3,19 +3,29 @@ One view per action; permissions through ``staff_required`` and the rules
 in ``agencies.permissions`` and ``visitors.services``."""
 
 import datetime
+import tempfile
 import uuid
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseNotFound,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -23,11 +33,24 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from agencies.permissions import agencies_for, coordinated_municipalities, is_project_lead, is_staff_member
 from eserviceverkstad.fields import is_id
 from sessions.models import Occurrence, by_local_day, wall_clock
+from sessions.page_cache import cache_public_page, query_filters
+from visitors import open_data
 from visitors.charts import charts_for
+from visitors.export_jobs import download_name, export_storage, start_export
+from visitors.exports import XLSX_TYPE as XLSX
+from visitors.exports import csv_chunks, visits_for_export, write_workbook
 from visitors.forms import CLOCK_SKEW, TallySaveForm, VisitForm
-from visitors.models import EDIT_WINDOW, MODE_FOR_FORMAT, OCCURRENCE_MARGIN, TallyCount, VisitChange
+from visitors.models import (
+    EDIT_WINDOW,
+    MODE_FOR_FORMAT,
+    OCCURRENCE_MARGIN,
+    ExportJob,
+    TallyCount,
+    VisitChange,
+)
 from visitors.services import (
     EditRule,
+    OccurrenceRemoved,
     delete_visit,
     record_visit,
     save_tally,
@@ -35,7 +58,7 @@ from visitors.services import (
     update_visit,
     visits_for,
 )
-from visitors.statistics import Scope, StatsFilter, build_report
+from visitors.statistics import Period, Scope, StatsFilter, build_report
 
 LATEST_LOGS = 10
 NEXT_COUNT = 3
@@ -142,8 +165,8 @@ def _occurrence_from_query(request, form):
 def visit_new(request):
     if request.method == "POST":
         form = VisitForm(request.POST, user=request.user)
-        if form.is_valid():
-            visit, created = record_visit(form, request.user)
+        visit, created = save_visit_form(form, request.user)
+        if visit is not None:
             return redirect(after_saving(request, visit, created))
     else:
         form = VisitForm(user=request.user)
@@ -152,6 +175,18 @@ def visit_new(request):
             form.prefill_for(occurrence)
         form.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))
     return render(request, "visitors/visit_form.html", {"form": form, "is_new": True})
+
+
+def save_visit_form(form, user):
+    """(visit, created) from the log form, or (None, False) with the form's
+    errors, among them a scheduled time removed while it was filled in."""
+    if not form.is_valid():
+        return None, False
+    try:
+        return record_visit(form, user)
+    except OccurrenceRemoved:
+        form.add_error("occurrence", _("This time was just removed from the schedule. Choose another."))
+        return None, False
 
 
 def after_saving(request, visit, created):
@@ -356,3 +391,138 @@ def statistics(request):
         "this_query": _stats_query(form.period, *args),
     }
     return render(request, "visitors/statistics.html", context)
+
+
+def _stats_form(request):
+    """(scope, valid form, None) or (scope, form, the page with its errors);
+    404 for a choice outside the user's scope, 403 without a role."""
+    scope = Scope.for_user(request.user)
+    form = StatsFilter(request.GET, scope=scope)
+    if form.is_valid():
+        return scope, form, None
+    if form.out_of_scope:
+        raise Http404("Outside the user's scope")
+    return scope, form, render(request, "visitors/statistics.html", {"form": form}, status=400)
+
+
+def _export_name(form, extension):
+    suffix = "-publication" if form.publication else ""
+    return f"e-serviceverkstad-{form.period.code()}{suffix}.{extension}"
+
+
+@require_safe
+@login_required
+def statistics_export_csv(request):
+    """The visit-level rows of the page's period and filters, streamed.
+    Publication mode has none: 404 with a message pointing to the workbook,
+    whose tables are the published figures."""
+    scope, form, error = _stats_form(request)
+    if error:
+        return error
+    if form.publication:
+        return HttpResponseNotFound(
+            _(
+                "For publication there are no visit-level rows. Download the workbook instead: "
+                "it has the published tables."
+            ),
+            content_type="text/plain; charset=utf-8",
+        )
+    visits = visits_for_export(scope, form.period, form.filters)
+    response = StreamingHttpResponse(csv_chunks(visits), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, _export_name(form, "csv"))
+    return response
+
+
+@require_safe
+@login_required
+def statistics_export_xlsx(request):
+    """The workbook of the page's period and filters. Above
+    STATS_EXPORT_ASYNC_ROWS visit rows a background task builds it and the
+    user is sent to the page where it can be downloaded."""
+    scope, form, error = _stats_form(request)
+    if error:
+        return error
+    visits = None if form.publication else visits_for_export(scope, form.period, form.filters)
+    if visits is not None and visits.count() > settings.STATS_EXPORT_ASYNC_ROWS:
+        query = _stats_query(form.period, form.filters, form.publication)
+        job = start_export(request.user, query, translation.get_language())
+        return redirect("visitors:stats_export_job", pk=job.pk)
+    report = build_report(scope, form.period, form.filters, form.publication)
+    # Closed (and so deleted) by the response once it has been sent.
+    target = tempfile.TemporaryFile()  # noqa: SIM115
+    write_workbook(report, target, visits)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=_export_name(form, "xlsx"), content_type=XLSX)
+
+
+def _own_job_or_404(request, pk):
+    # Another user's job is a 404, as if it did not exist.
+    return get_object_or_404(ExportJob, pk=pk, user=request.user)
+
+
+@require_safe
+@login_required
+def stats_export_job(request, pk):
+    job = _own_job_or_404(request, pk)
+    return render(request, "visitors/export_job.html", {"job": job, "Status": ExportJob.Status})
+
+
+@require_safe
+@login_required
+def stats_export_download(request, pk):
+    job = _own_job_or_404(request, pk)
+    if job.status != ExportJob.Status.READY:
+        raise Http404("Not ready")
+    storage = export_storage()
+    if not storage.exists(job.file_name):
+        raise Http404("Deleted")
+    return FileResponse(
+        storage.open(job.file_name, "rb"), as_attachment=True, filename=download_name(job), content_type=XLSX
+    )
+
+
+# --- Open data (public) ------------------------------------------------------
+
+
+def _closed_month_or_404(code):
+    try:
+        period = Period.parse(code)
+    except ValueError:
+        raise Http404("No such month") from None
+    if period.kind != "month" or not open_data.is_closed(period):
+        raise Http404("Not published")
+    return period
+
+
+@require_safe
+@cache_public_page(filters=query_filters("month"))
+def open_data_page(request):
+    """The published figures of one closed month (?month=2026-10, default
+    the latest) per municipality, and links to every month's CSV and JSON.
+    Queries: the first visit (the list of months), the municipalities, then
+    build_report's for each municipality."""
+    months = open_data.closed_months()
+    period = _closed_month_or_404(request.GET["month"]) if request.GET.get("month") else None
+    if period is None and months:
+        period = months[0]
+    context = {
+        "months": months,
+        "period": period,
+        "municipalities": open_data.month_figures(period) if period else [],
+        "licence_url": open_data.LICENCE_URL,
+    }
+    return render(request, "visitors/open_data.html", context)
+
+
+@require_safe
+@cache_public_page
+def open_data_month(request, month, extension):
+    period = _closed_month_or_404(month)
+    if extension == "json":
+        response = JsonResponse(open_data.as_json(period), json_dumps_params={"ensure_ascii": False})
+    else:
+        response = HttpResponse(open_data.as_csv(period), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"e-serviceverkstad-{month}.{extension}"
+    )
+    return response

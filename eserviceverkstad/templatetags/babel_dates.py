@@ -1,4 +1,5 @@
-"""Dates, times and language names through Babel in the active language."""
+"""Dates, times and language names through Babel in the active language,
+and lists of names in its alphabetical order and as running text."""
 
 from django import template
 from django.utils import timezone
@@ -8,10 +9,17 @@ from eserviceverkstad import i18n
 register = template.Library()
 
 
+def _local_date(value):
+    if hasattr(value, "tzinfo"):
+        return timezone.localtime(value).date()
+    return value
+
+
 @register.filter
 def day_heading(day):
-    """'torsdag 26 november' / 'Thursday 26 November'."""
-    return i18n.format_day(day)
+    """'torsdag 26 november' / 'Thursday 26 November', for a date or a
+    moment (its Stockholm date). Public pages write dates in full."""
+    return i18n.format_day(_local_date(day))
 
 
 @register.filter
@@ -21,9 +29,9 @@ def long_date(day):
 
 @register.filter
 def short_day(value):
-    if hasattr(value, "tzinfo"):
-        value = timezone.localtime(value).date()
-    return i18n.format_day_short(value)
+    """'tors 26 nov.': for staff pages, where space is short and the
+    readers know the schedule."""
+    return i18n.format_day_short(_local_date(value))
 
 
 @register.filter
@@ -39,6 +47,19 @@ def time_range(start, end):
 @register.filter
 def language_names(codes):
     return ", ".join(i18n.language_name(code) for code in codes)
+
+
+@register.filter
+def alphabetical(objects):
+    """Objects with a ``display_name`` in the active language's order."""
+    return sorted(objects, key=lambda obj: i18n.sort_key(obj.display_name))
+
+
+@register.filter
+def running_list(objects):
+    """'BankID, dator och mobil, digital brevlåda': names of topics joined
+    as they read inside a sentence."""
+    return ", ".join(i18n.in_running_text(obj.display_name) for obj in objects)
 
 
 @register.simple_tag

@@ -8,8 +8,14 @@ The pages are walked in one test per language, so the demo data is loaded
 twice rather than once per page (the live server's database is emptied
 after every test); a failure lists every page's problems at once."""
 
+import datetime
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+
+from sessions.models import Occurrence
+from sessions.weeks import IsoWeek
 
 pytestmark = pytest.mark.browser
 
@@ -21,6 +27,7 @@ PUBLIC_PATHS = [
     "/help/",
     "/help/?q=f%C3%B6rskoleplats",
     "/help/?q=zzzz",
+    "/help/?q=kindergarten",
     "/agencies/",
     "/agencies/skatteverket/",
     "/agencies/mjolby-barnomsorg/",
@@ -127,3 +134,77 @@ def test_first_tab_reaches_a_visible_skip_link_on_every_page(demo_data, new_page
         problems += [f"{path}: {problem}" for problem in skip_link_problems(page)]
         page.context.close()
     assert not problems, "\n".join(problems)
+
+
+def week_with_and_without(agency_slug):
+    """A near week in which ``agency_slug`` has a session, and one in which
+    it has none (the demo's childcare hour is monthly)."""
+    today = timezone.localdate()
+    weeks = [IsoWeek.containing(today + datetime.timedelta(weeks=n)) for n in range(8)]
+    busy = {
+        IsoWeek.containing(o.local_start.date())
+        for o in Occurrence.objects.scheduled().filter(slot__agency__slug=agency_slug, date__gte=today)
+    }
+    return next(w for w in weeks if w in busy), next(w for w in weeks if w not in busy)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_changed_resident_pages_pass_axe_on_a_360_pixel_phone(
+    demo_data, new_page, live_server, axe, language
+):
+    """The week with filters (closed panel and open), an empty filtered week
+    with its "next time" link, the help finder's everyday words, the pages
+    that now write dates in full, and the poster, at phone width."""
+    with_childcare, without_childcare = week_with_and_without("mjolby-barnomsorg")
+    paths = [
+        "/",
+        f"/schedule/{with_childcare}/?agency=mjolby-barnomsorg&language=en",
+        f"/schedule/{without_childcare}/?agency=mjolby-barnomsorg",
+        "/help/?q=kindergarten",
+        "/help/?q=dagis",
+        "/agencies/",
+        "/agencies/skatteverket/",
+        "/venues/mjolby-bibliotek/",
+        "/try/",
+        "/schedule/print/",
+    ]
+    problems = []
+    for path in paths:
+        page = open_page(new_page, live_server, path, language, width=PHONE_WIDTH)
+        found = problems_on(page, axe, language) + phone_problems(page)
+        if page.locator("details.filters").count():
+            page.locator("details.filters summary").click()
+            opened = problems_on(page, axe, language)
+            found += [f"with the filter panel open: {problem}" for problem in opened]
+        problems += [f"{path} in {language}: {problem}" for problem in found]
+        page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_an_empty_filtered_week_shows_the_next_time_link(demo_data, new_page, live_server):
+    _with, without = week_with_and_without("mjolby-barnomsorg")
+    page = open_page(new_page, live_server, f"/schedule/{without}/?agency=mjolby-barnomsorg", "sv")
+    link = page.get_by_role("link", name="Nästa gång:")
+    assert link.is_visible()
+    link.click()
+    assert page.locator(".entry").count() >= 1, "the link leads to a week with the session"
+    assert "agency=mjolby-barnomsorg" in page.url
+
+
+def test_after_filtering_on_a_phone_the_first_session_is_on_the_first_screen(
+    demo_data, new_page, live_server
+):
+    """Filtering used to leave the panel open, pushing the first session
+    some 1,300 px down a 360 px phone."""
+    week, _without = week_with_and_without("skatteverket")
+    page = open_page(new_page, live_server, f"/schedule/{week}/", "sv", width=PHONE_WIDTH)
+    page.locator("details.filters summary").click()
+    page.get_by_label("Verksamhet").select_option(label="Skatteverket")
+    page.get_by_role("button", name="Visa").click()
+    page.wait_for_load_state()
+    assert "agency=skatteverket" in page.url
+    assert not page.evaluate("() => document.querySelector('details.filters').open")
+    assert "Visar: Skatteverket" in page.locator("details.filters summary").inner_text()
+    first_session_top = page.locator(".entry").first.evaluate("el => el.getBoundingClientRect().top")
+    screen_height = page.evaluate("() => window.innerHeight")
+    assert first_session_top < screen_height, f"the first session starts at {first_session_top}px"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('visitors', '0003_statistics_indexes'),
+        ('visitors', '0005_monthly_report_schedules'),
     ]
 
     operations = [

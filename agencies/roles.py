@@ -1,0 +1,59 @@
+"""Giving someone a role: the membership, the admin flag and the group
+that role needs, in one place (the ``grant`` command uses it; the admin
+does the same by hand, see docs/deployment.md).
+
+What each role needs:
+
+- staff: a membership of their agency. The staff pages (/staff/) need
+  nothing else; staff do not use the admin.
+- coordinator: a membership of their municipality, ``is_staff`` (the admin
+  lets only staff users in) and the "Koordinatorer" group (its permissions).
+- project lead: a project-wide membership, ``is_staff`` and the
+  "Projektledare" group.
+
+Every function is idempotent and says what it changed.
+"""
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from agencies.models import Membership, Role
+from agencies.permissions import COORDINATORS_GROUP, PROJECT_LEADS_GROUP, ensure_role_groups
+
+
+def _role_group(name):
+    group = Group.objects.filter(name=name).first()
+    # migrate creates the groups; a database restored from before that
+    # gets them here.
+    return group or ensure_role_groups()[name]
+
+
+def _grant(user, *, role, group_name=None, **scope):
+    """Returns the list of what changed, empty when the user had it all."""
+    changes = []
+    with transaction.atomic():
+        _membership, created = Membership.objects.get_or_create(user=user, role=role, **scope)
+        if created:
+            changes.append("membership")
+        if group_name:
+            if not user.is_staff:
+                user.is_staff = True
+                user.save(update_fields=["is_staff"])
+                changes.append("is_staff")
+            group = _role_group(group_name)
+            if not user.groups.filter(pk=group.pk).exists():
+                user.groups.add(group)
+                changes.append(f"group {group.name}")
+    return changes
+
+
+def grant_staff(user, agency):
+    return _grant(user, role=Role.STAFF, agency=agency)
+
+
+def grant_coordinator(user, municipality):
+    return _grant(user, role=Role.COORDINATOR, group_name=COORDINATORS_GROUP, municipality=municipality)
+
+
+def grant_project_lead(user):
+    return _grant(user, role=Role.PROJECT_LEAD, group_name=PROJECT_LEADS_GROUP)
