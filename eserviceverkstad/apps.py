@@ -6,4 +6,5 @@ class EserviceverkstadConfig(AppConfig):
     verbose_name = "E-serviceverkstad"
 
     def ready(self):
-        from eserviceverkstad import checks  # noqa: F401 - registers the system checks
+        # Registers the system checks, and the login time for the idle logout.
+        from eserviceverkstad import checks, idle_logout  # noqa: F401

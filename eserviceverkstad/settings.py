@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: it says why the login ended.
+    "eserviceverkstad.idle_logout.IdleLogoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
@@ -113,6 +115,9 @@ LOGOUT_REDIRECT_URL = "schedule:home"
 # A shared tablet: the session ends with the working day or the browser.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# ... and after this many minutes without a request (0: never), so the next
+# person on the tablet never logs visits under the previous one's name.
+STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30)
 
 # Failed logins: after 5 tries for one user name from one address, that pair
 # waits 15 minutes. It lifts by itself; no admin needs to unlock anyone.
@@ -274,6 +279,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        # The staff pages' service worker and manifest (visitors/offline_views.py).
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "form-action": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],

@@ -13,6 +13,7 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_safe
 from django_q.brokers import get_broker
@@ -116,7 +117,12 @@ def csrf_failure(request, reason=""):
     """The site's own page for a form sent without a valid CSRF token
     (CSRF_FAILURE_VIEW), usually a login form left open on a shared tablet.
     It links back to the page the form came from when that page is on this
-    site: the form's own URL may accept only POST. Django logs ``reason``."""
+    site: the form's own URL may accept only POST. Django logs ``reason``.
+    A script (the offline queue, tally taps) gets JSON it can tell apart
+    from a refusal: it fetches a fresh token and sends again."""
+    if "application/json" in request.headers.get("Accept", ""):
+        message = _("The page was open too long. Sending again with a new token.")
+        return JsonResponse({"error": "csrf_failed", "message": message}, status=403)
     referer = request.META.get("HTTP_REFERER", "")
     is_ours = url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()

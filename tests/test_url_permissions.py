@@ -25,6 +25,7 @@ STAFF = "staff"  # login, then staff or coordinator
 STAFF_POST = "staff post"  # as STAFF, and POST only
 OWN_OBJECT = "own object"  # as STAFF, and only one's own (else 404)
 COORDINATOR = "coordinator"  # login, then coordinator
+STAFF_API = "staff api"  # POST only, JSON: 401 (never a redirect) without login, 403 without a role
 
 RULES = {
     "schedule:home": PUBLIC,
@@ -82,6 +83,13 @@ RULES = {
     "visitors:booking_mark": STAFF_POST,
     "visitors:booking_erase": OWN_OBJECT,
     "visitors:outbox": STAFF,
+    # The offline web app (visitors/offline_views.py): the queue's endpoint,
+    # its fresh CSRF token, and the worker and manifest, which browsers
+    # fetch without a login (and the manifest without cookies).
+    "visitors:visit_sync": STAFF_API,
+    "visitors:csrf_token": STAFF,
+    "visitors:service_worker": PUBLIC,
+    "visitors:manifest": PUBLIC,
 }
 
 # The Django admin has its own login and permission checks (tested in
@@ -224,6 +232,16 @@ def check_login_then_role(client, url, users, method, let_in, refused):
         assert getattr(as_user(client, users[name]), method)(url, data).status_code in (200, 302), (url, name)
 
 
+def check_json_api(client, url, users):
+    assert as_user(client, users["sofia"]).get(url).status_code == 405, url
+    anonymous = as_user(client, None).post(url)
+    assert (anonymous.status_code, anonymous.json()["error"]) == (401, "login_required"), url
+    assert as_user(client, users["olle"]).post(url).status_code == 403, url
+    # Let in: an empty visit is checked (400), not refused.
+    for name in ("sofia", "lena"):
+        assert as_user(client, users[name]).post(url).status_code == 400, (url, name)
+
+
 def check(rule, client, url, users):
     if rule == PUBLIC:
         assert as_user(client, None).get(url).status_code == 200, url
@@ -237,6 +255,8 @@ def check(rule, client, url, users):
     elif rule == STAFF_POST:
         assert as_user(client, users["sofia"]).get(url).status_code == 405, url
         check_login_then_role(client, url, users, "post", let_in=["sofia"], refused=["olle", "erik"])
+    elif rule == STAFF_API:
+        check_json_api(client, url, users)
     elif rule == COORDINATOR:
         check_login_then_role(client, url, users, "get", let_in=["lena"], refused=["olle", "sofia", "erik"])
     else:

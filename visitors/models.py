@@ -288,16 +288,34 @@ class TallyCount(models.Model):
         return f"{self.occurrence} {self.topic or '-'}: {self.count}"
 
 
+class TallyTapQuerySet(models.QuerySet):
+    def counted(self):
+        """The taps that still count: not taken back by a -1."""
+        return self.filter(undone_by__isnull=True)
+
+
 class TallyTap(models.Model):
     """When each +1 on a counter happened, so the visits saved from a
     tally start when the help was given, not all at the hour's start."""
 
     counter = models.ForeignKey(TallyCount, models.CASCADE, related_name="taps")
     tapped_at = models.DateTimeField(default=timezone.now)
+    # The tablet's one-time key for this +1 (offline taps are sent again
+    # when a response is lost): a resend finds the key and counts nothing.
+    tap_key = models.UUIDField(null=True, blank=True, editable=False)
+    # The key of the -1 that took this tap back: the tap stays, so a
+    # resent -1 finds its key and takes back nothing more.
+    undone_by = models.UUIDField(null=True, blank=True, editable=False)
+
+    objects = TallyTapQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("tally tap")
         verbose_name_plural = _("tally taps")
+        constraints = [
+            models.UniqueConstraint(fields=["tap_key"], name="tallytap_tap_key_unique"),
+            models.UniqueConstraint(fields=["undone_by"], name="tallytap_undone_by_unique"),
+        ]
         indexes = [
             # A −1 removes the counter's latest tap.
             models.Index(fields=["counter", "-tapped_at"], name="tallytap_counter_latest_idx"),

@@ -5,7 +5,7 @@ import datetime
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from agencies.permissions import coordinated_municipalities
@@ -163,24 +163,41 @@ class EditRule:
         return visit.logged_by_id == self.user.pk and visit.is_editable(self.now)
 
 
-def tap(occurrence, user, topic, step, now=None):
+def tap(occurrence, user, topic, step, now=None, key=None):
     """Add ``step`` (+1 or -1) to a tally counter, never below 0, and note
     when a +1 happened (a -1 takes back the latest). The row lock makes two
-    quick taps count twice, not once."""
-    with transaction.atomic():
-        counter, _created = TallyCount.objects.select_for_update().get_or_create(
-            occurrence=occurrence, user=user, topic=topic
-        )
-        if step > 0 and counter.count < TALLY_MAX:
-            counter.count += 1
-            TallyTap.objects.create(counter=counter, tapped_at=now or timezone.now())
-        elif step < 0 and counter.count > 0:
-            counter.count -= 1
-            latest = counter.taps.order_by("-tapped_at", "-pk").first()
-            if latest is not None:
-                latest.delete()
-        counter.save(update_fields=["count"])
+    quick taps count twice, not once. A tap sent with a ``key`` (the
+    tablet's one-time key, offline taps are resent) counts once, however
+    often it arrives."""
+    try:
+        with transaction.atomic():
+            counter, _created = TallyCount.objects.select_for_update().get_or_create(
+                occurrence=occurrence, user=user, topic=topic
+            )
+            if key is None or not TallyTap.objects.filter(Q(tap_key=key) | Q(undone_by=key)).exists():
+                _apply_tap(counter, step, now or timezone.now(), key)
+    except IntegrityError:
+        # The same key raced in twice (SQLite has no row lock): one counted.
+        if key is None:
+            raise
+        counter = TallyCount.objects.get(occurrence=occurrence, user=user, topic=topic)
     return counter.count
+
+
+def _apply_tap(counter, step, tapped_at, key):
+    if step > 0 and counter.count < TALLY_MAX:
+        counter.count += 1
+        TallyTap.objects.create(counter=counter, tapped_at=tapped_at, tap_key=key)
+    elif step < 0 and counter.count > 0:
+        counter.count -= 1
+        latest = counter.taps.counted().order_by("-tapped_at", "-pk").first()
+        if latest is not None and key is None:
+            latest.delete()
+        elif latest is not None:
+            # Kept with the -1's key, so the same -1 sent again finds it.
+            latest.undone_by = key
+            latest.save(update_fields=["undone_by"])
+    counter.save(update_fields=["count"])
 
 
 def tally_start(occurrence, tapped_at, now):
@@ -205,7 +222,7 @@ def save_tally(occurrence, user, *, duration, outcome, mode, language="sv", now=
         counters = list(
             TallyCount.objects.select_for_update()
             .filter(occurrence=occurrence, user=user, count__gt=0)
-            .prefetch_related("taps")
+            .prefetch_related(Prefetch("taps", queryset=TallyTap.objects.counted()))
         )
         slot = occurrence.slot
         made = []

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 
 from eserviceverkstad.fields import IdConverter
-from visitors import booking_views, views
+from visitors import booking_views, offline_views, views
 
 register_converter(IdConverter, "id")
 
@@ -28,6 +28,11 @@ urlpatterns = [
         views.open_data_month,
         name="open_data_month",
     ),
+    # The offline web app (visitors/offline_views.py).
+    path("staff/visits/sync/", offline_views.visit_sync, name="visit_sync"),
+    path("staff/csrf/", offline_views.csrf_token, name="csrf_token"),
+    path("staff/sw.js", offline_views.service_worker, name="service_worker"),
+    path("staff/manifest.webmanifest", offline_views.manifest, name="manifest"),
 ]
 
 # Booking: public pages (visitors/booking_views.py).

@@ -4,13 +4,14 @@ in ``agencies.permissions`` and ``visitors.services``."""
 
 import datetime
 import tempfile
+import uuid
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import (
@@ -24,6 +25,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -39,7 +41,7 @@ from visitors.charts import charts_for
 from visitors.export_jobs import download_name, export_storage, start_export
 from visitors.exports import XLSX_TYPE as XLSX
 from visitors.exports import csv_chunks, visits_for_export, write_workbook
-from visitors.forms import TallySaveForm, VisitForm
+from visitors.forms import CLOCK_SKEW, TallySaveForm, VisitForm
 from visitors.models import (
     EDIT_WINDOW,
     MODE_FOR_FORMAT,
@@ -69,17 +71,50 @@ LOGS_PER_PAGE = 50
 PROJECT_LEAD_START = "visitors:stats"
 
 
+def wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def json_refusal(request):
+    """401 or 403 as JSON for a script, which would read the login page
+    that a redirect leads to as success; None when the user may go on."""
+    if not request.user.is_authenticated:
+        message = _("You are logged out. Log in again, and what waits is sent.")
+        return JsonResponse({"error": "login_required", "message": message}, status=401)
+    if not is_staff_member(request.user):
+        message = _("Only staff can log visits.")
+        return JsonResponse({"error": "forbidden", "message": message}, status=403)
+    return None
+
+
 def staff_required(view):
-    """Login first; then only staff, coordinators and superusers (403)."""
+    """Login first; then only staff, coordinators and superusers (403).
+    A script (Accept: application/json) gets 401 or 403 as JSON instead.
+    The staff pages are the offline web app: they link the manifest, and
+    tell the service worker whose copy of the page it may keep."""
+
+    page = _staff_page(view)
 
     @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if wants_json(request) and (refusal := json_refusal(request)):
+            return refusal
+        return page(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _staff_page(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not is_staff_member(request.user):
             raise PermissionDenied
         # Staff and coordinators see statistics: the menu need not ask again.
         request.user._may_see_statistics = True
-        return view(request, *args, **kwargs)
+        request.is_staff_app = True
+        response = view(request, *args, **kwargs)
+        response["X-Staff-User"] = str(request.user.pk)
+        return response
 
     return wrapper
 
@@ -164,19 +199,9 @@ def _prefill_from_booking(request, form, occurrence):
 def visit_new(request):
     if request.method == "POST":
         form = VisitForm(request.POST, user=request.user)
-        try:
-            visit, created = record_visit(form, request.user) if form.is_valid() else (None, False)
-        except OccurrenceRemoved:
-            form.add_error("occurrence", _("This time was just removed from the schedule. Choose another."))
-            visit = None
+        visit, created = save_visit_form(form, request.user)
         if visit is not None:
-            if created:
-                messages.success(request, _("The visit is saved."))
-            else:
-                messages.info(request, _("This visit was already saved."))
-            if "another" in request.POST and visit.occurrence_id:
-                return redirect(f"{reverse('visitors:visit_new')}?occurrence={visit.occurrence_id}")
-            return redirect("visitors:my_day")
+            return redirect(after_saving(request, visit, created))
     else:
         form = VisitForm(user=request.user)
         occurrence = _occurrence_from_query(request, form)
@@ -185,6 +210,30 @@ def visit_new(request):
             _prefill_from_booking(request, form, occurrence)
         form.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))
     return render(request, "visitors/visit_form.html", {"form": form, "is_new": True})
+
+
+def save_visit_form(form, user):
+    """(visit, created) from the log form, or (None, False) with the form's
+    errors, among them a scheduled time removed while it was filled in."""
+    if not form.is_valid():
+        return None, False
+    try:
+        return record_visit(form, user)
+    except OccurrenceRemoved:
+        form.add_error("occurrence", _("This time was just removed from the schedule. Choose another."))
+        return None, False
+
+
+def after_saving(request, visit, created):
+    """Say that the visit is saved (or was already) and where to go next:
+    the form again for "save and log another", else "my day"."""
+    if created:
+        messages.success(request, _("The visit is saved."))
+    else:
+        messages.info(request, _("This visit was already saved."))
+    if "another" in request.POST and visit.occurrence_id:
+        return f"{reverse('visitors:visit_new')}?occurrence={visit.occurrence_id}"
+    return reverse("visitors:my_day")
 
 
 @require_safe
@@ -284,8 +333,12 @@ def tally_tap(request, pk):
         topic = get_object_or_404(occurrence.slot.topics.all(), pk=raw_topic) if is_id(raw_topic) else None
         if topic is None:
             raise Http404("No such counter")
-    count = tap(occurrence, request.user, topic, step)
-    if request.headers.get("Accept") == "application/json":
+    try:
+        key, tapped_at = tap_key_and_time(request.POST, occurrence)
+    except ValidationError as error:
+        return JsonResponse({"error": "invalid", "message": error.messages[0]}, status=400)
+    count = tap(occurrence, request.user, topic, step, now=tapped_at, key=key)
+    if wants_json(request):
         # The page's script taps without a reload, so the total stays in view.
         total = sum(
             TallyCount.objects.filter(occurrence=occurrence, user=request.user).values_list(
@@ -294,6 +347,30 @@ def tally_tap(request, pk):
         )
         return JsonResponse({"count": count, "total": total})
     return redirect(f"{reverse('visitors:tally', args=[occurrence.pk])}#counter-{raw_topic}")
+
+
+def tap_key_and_time(data, occurrence, now=None):
+    """A tap sent later from the tablet's queue carries its one-time key
+    and when it happened: not before the tally opened (the session's start
+    less the margin), not ahead of the server beyond a phone's clock skew
+    (a little ahead is taken as now)."""
+    now = now or timezone.now()
+    raw_key, raw_time = data.get("tap_key", ""), data.get("tapped_at", "")
+    try:
+        key = uuid.UUID(raw_key) if raw_key else None
+    except ValueError:
+        raise ValidationError(_("The tap's key is not valid.")) from None
+    if not raw_time:
+        return key, None
+    try:
+        tapped_at = parse_datetime(raw_time)
+    except ValueError:
+        tapped_at = None
+    if tapped_at is None or timezone.is_naive(tapped_at):
+        raise ValidationError(_("The time of the tap is not valid."))
+    if tapped_at > now + CLOCK_SKEW or tapped_at < occurrence.starts_at - OCCURRENCE_MARGIN:
+        raise ValidationError(_("The time of the tap is outside the session's time."))
+    return key, min(tapped_at, now)
 
 
 @require_POST
