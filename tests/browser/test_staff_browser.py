@@ -144,3 +144,24 @@ def test_tally_the_form_with_errors_and_the_change_log_pass_axe_core(sofia, new_
     log_in(coordinator, "lena")
     coordinator.goto("/staff/changes/")
     assert_accessible(coordinator, axe, "the change log")
+
+
+def test_the_staff_pages_pass_axe_core_in_swedish_on_a_phone(sofia, new_page, live_server, axe):
+    """My day, the log form with its error summary, and tally mode, as a
+    Swedish-speaking member of staff sees them at 360 px."""
+    page = new_page(base_url=live_server.url, language="sv", width=360)
+    page.goto("/accounts/login/")
+    page.get_by_label("Användarnamn").fill("sofia")
+    page.get_by_label("Lösenord").fill("rätt-lösenord-123")
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url("**/staff/")
+    assert_accessible(page, axe, "my day (sv)")
+    occurrence_id = log_a_visit_link(page).get_attribute("href").rsplit("=", 1)[1]
+    page.goto(f"/staff/visits/new/?occurrence={occurrence_id}")
+    assert_accessible(page, axe, "the log form (sv)")
+    page.get_by_role("button", name="Spara", exact=True).click()  # no duration: the error summary
+    page.locator("#error-summary").wait_for()
+    assert_accessible(page, axe, "the log form with errors (sv)")
+    page.goto(f"/staff/tally/{occurrence_id}/")
+    assert_accessible(page, axe, "tally mode (sv)")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
