@@ -35,6 +35,8 @@ urlpatterns += [
     path("book/<id:pk>/", booking_views.book, name="book"),
     path("book/booked/<str:token>/", booking_views.booking_done, name="booking_done"),
     path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
+    path("book/<id:pk>/wait/", booking_views.waiting_list_join, name="waiting_list_join"),
+    path("book/offer/<str:token>/", booking_views.waiting_list_offer, name="waiting_list_offer"),
 ]
 # Booking: staff pages.
 urlpatterns += [
