@@ -75,6 +75,8 @@ RULES = {
     "visitors:book": PUBLIC,
     "visitors:booking_done": PUBLIC,
     "visitors:booking_cancel": PUBLIC,
+    "visitors:waiting_list_join": PUBLIC,
+    "visitors:waiting_list_offer": PUBLIC,
     # Staff see the bookings of their agencies where they may log,
     # coordinators their municipality's (scope: test_booking_staff.py).
     "visitors:staff_book": OWN_OBJECT,
@@ -166,6 +168,16 @@ def booking_tokens(booking):
     return service.view_token(booking), service.cancel_token(booking)
 
 
+def offer_token(occurrence):
+    from visitors import booking as service
+    from visitors.models import WaitingListEntry
+
+    entry = WaitingListEntry.objects.create(
+        occurrence=occurrence, starts_at=occurrence.starts_at, name="Bertil", email="bertil@example.se"
+    )
+    return service.offer_token(entry)
+
+
 def url_for(name, visit):
     closed_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
     kwargs = {
@@ -187,6 +199,8 @@ def url_for(name, visit):
         "visitors:book": {"pk": visit.lecture.pk},
         "visitors:booking_done": {"token": booking_tokens(visit.booking)[0]},
         "visitors:booking_cancel": {"token": booking_tokens(visit.booking)[1]},
+        "visitors:waiting_list_join": {"pk": visit.lecture.pk},
+        "visitors:waiting_list_offer": {"token": offer_token(visit.lecture)},
         "visitors:staff_book": {"pk": visit.lecture.pk},
         "visitors:booking_slip": {"pk": visit.booking.pk},
         "visitors:booking_mark": {"pk": visit.booking.pk},

@@ -17,14 +17,14 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from icalendar import Calendar, Event
 
-from agencies.models import EService, Municipality
+from agencies.models import EService, Membership, Municipality, Role
 from agencies.permissions import agencies_for, coordinated_municipalities, venues_for_logging
 from eserviceverkstad.i18n import format_clock, format_long_date, localized
 from eserviceverkstad.mail import send_mail_later
@@ -496,21 +496,29 @@ def bookings_for(user):
     municipalities' venues; superusers all. Anyone else none."""
     if user.is_superuser:
         return Booking.objects.all()
-    staffed = Q(
-        occurrence__slot__agency__in=agencies_for(user),
-        occurrence__slot__venue__in=venues_for_logging(user),
+    return Booking.objects.filter(occurrence__in=occurrences_bookable_by(user))
+
+
+def _serves(user):
+    """A staff membership of the occurrence's agency that covers its venue:
+    any of a municipal agency's; for a national agency, one naming the
+    venue's municipality (a national agency's staff in Kalmar never see
+    Mjölby's residents; a membership naming none sees no bookings)."""
+    return Exists(
+        Membership.objects.filter(user=user, role=Role.STAFF, agency=OuterRef("slot__agency")).filter(
+            Q(agency__municipality__isnull=False) | Q(municipality=OuterRef("slot__venue__municipality"))
+        )
     )
-    coordinated = Q(occurrence__slot__venue__municipality__in=coordinated_municipalities(user))
-    return Booking.objects.filter(staffed | coordinated)
 
 
 def occurrences_bookable_by(user):
-    """The occurrences ``user`` may book for a resident at the desk: the
-    same scope as the bookings they see."""
+    """The occurrences whose bookings ``user`` sees, and may book for a
+    resident at the desk: staff those of their agencies at the venues they
+    may log at and serve; coordinators all at their municipalities' venues."""
     if user.is_superuser:
         return Occurrence.objects.all()
     return Occurrence.objects.filter(
-        Q(slot__agency__in=agencies_for(user), slot__venue__in=venues_for_logging(user))
+        Q(slot__agency__in=agencies_for(user), slot__venue__in=venues_for_logging(user)) & Q(_serves(user))
         | Q(slot__venue__municipality__in=coordinated_municipalities(user))
     )
 
