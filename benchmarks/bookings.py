@@ -69,7 +69,7 @@ def main():
         ["migrate", "--noinput"],
         ["createcachetable"],
         ["collectstatic", "--noinput"],
-        ["seed_demo"],
+        ["seed_demo", "--force"],
     ):
         subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
@@ -191,17 +191,27 @@ class Booker:
 
 
 def setup():
-    """A booked-guidance series with room for every booking of the run:
-    the test world's Wednesday guidance, its capacity raised."""
+    """A booked-guidance series next Wednesday at 10–12 with room for every
+    booking of the run, in a town of its own beside the demo data."""
+    import datetime
+
     import django
 
     django.setup()
-    from tests.booking_fixture import kalmar_world
+    from sessions.models import Format, Weekday
+    from tests import factories
+    from tests.booking_fixture import next_weekday
 
-    world = kalmar_world()
-    world["guidance"].capacity = MAX_BOOKINGS * 10
-    world["guidance"].save()
-    print(world["wednesday"].pk)
+    town = factories.municipality("Benchby")
+    library = factories.venue(town, name="Benchby bibliotek", slug="benchby-bibliotek")
+    agency = factories.agency("Benchby bibliotek", municipality=town, slug="benchby-bibliotek")
+    wednesday = next_weekday(Weekday.WEDNESDAY)
+    guidance = factories.slot(
+        agency, library, format=Format.BOOKED, weekday=Weekday.WEDNESDAY, start_time=datetime.time(10),
+        end_time=datetime.time(12), first_date=wednesday, capacity=MAX_BOOKINGS * 10, booking_minutes=30,
+        languages="sv", title="Boka en halvtimme",
+    )  # fmt: skip
+    print(guidance.occurrences.get(date=wednesday).pk)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,7 @@ RULES = {
     "visitors:staff_book": OWN_OBJECT,
     "visitors:booking_slip": OWN_OBJECT,
     "visitors:booking_mark": STAFF_POST,
+    "visitors:waiting_list_take_for": STAFF_POST,
     "visitors:booking_erase": OWN_OBJECT,
     "visitors:outbox": STAFF,
 }
@@ -178,6 +179,16 @@ def offer_token(occurrence):
     return service.offer_token(entry)
 
 
+def phone_only_offer(occurrence):
+    from visitors.models import WaitingListEntry, WaitingStatus
+
+    now = timezone.now()
+    return WaitingListEntry.objects.create(
+        occurrence=occurrence, starts_at=occurrence.starts_at, name="Cecilia", phone="0701234567",
+        status=WaitingStatus.OFFERED, offered_at=now, offer_ends_at=now + datetime.timedelta(hours=1),
+    ).pk  # fmt: skip
+
+
 def url_for(name, visit):
     closed_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
     kwargs = {
@@ -204,6 +215,7 @@ def url_for(name, visit):
         "visitors:staff_book": {"pk": visit.lecture.pk},
         "visitors:booking_slip": {"pk": visit.booking.pk},
         "visitors:booking_mark": {"pk": visit.booking.pk},
+        "visitors:waiting_list_take_for": {"pk": phone_only_offer(visit.lecture)},
         "visitors:booking_erase": {"pk": visit.booking.pk},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)

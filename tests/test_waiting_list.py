@@ -170,3 +170,19 @@ def test_waiting_list_personal_data_is_erased_with_the_bookings(full_time):
     entry.refresh_from_db()
     assert (entry.name, entry.email, entry.phone) == ("", "", "")
     assert entry.erased_at == after
+
+
+def test_staff_take_a_phone_only_offer_for_the_resident_and_others_are_refused(client, full_time, world):
+    occurrence, amina = full_time
+    cecilia = join(occurrence, "Cecilia", phone="0701234567")
+    service.cancel(amina.pk)
+    mats = User.objects.create_user("mats")  # Mjölby library staff
+    Membership.objects.create(user=mats, role=Role.STAFF, agency=factories.agency("Mjölby bibliotek"))
+    client.force_login(mats)
+    assert client.post(f"/staff/offers/{cecilia.pk}/take/").status_code == 404
+    karin = User.objects.create_user("karin")  # Kalmar library staff
+    Membership.objects.create(user=karin, role=Role.STAFF, agency=world["agency"])
+    client.force_login(karin)
+    assert "0701234567" in client.get("/staff/").content.decode()
+    assert client.post(f"/staff/offers/{cecilia.pk}/take/").status_code == 302
+    assert Booking.objects.holding_a_place().get().phone == "0701234567"

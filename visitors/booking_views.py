@@ -335,3 +335,17 @@ def waiting_list_offer(request, token):
     if entry.status != service.WaitingStatus.OFFERED:
         context["refused"] = service.REFUSAL_MESSAGES[service.Refusal.OFFER_GONE]
     return render(request, "visitors/booking/offer.html", context)
+
+
+@require_POST
+@staff_required
+def waiting_list_take_for(request, pk):
+    """Staff called a phone-only resident offered a place, who wants it:
+    staff take the offer for them (the same lock, count and insert)."""
+    entry = get_object_or_404(service.offers_to_call(request.user), pk=pk)
+    try:
+        booking = service.take_offer(entry.pk)
+    except service.BookingRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("visitors:my_day")
+    return redirect("visitors:booking_slip", booking.pk)

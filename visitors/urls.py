@@ -44,5 +44,6 @@ urlpatterns += [
     path("staff/bookings/<id:pk>/slip/", booking_views.booking_slip, name="booking_slip"),
     path("staff/bookings/<id:pk>/mark/", booking_views.booking_mark, name="booking_mark"),
     path("staff/bookings/<id:pk>/erase/", booking_views.booking_erase, name="booking_erase"),
+    path("staff/offers/<id:pk>/take/", booking_views.waiting_list_take_for, name="waiting_list_take_for"),
     path("staff/outbox/", booking_views.outbox, name="outbox"),
 ]
