@@ -186,3 +186,22 @@ def test_staff_take_a_phone_only_offer_for_the_resident_and_others_are_refused(c
     assert "0701234567" in client.get("/staff/").content.decode()
     assert client.post(f"/staff/offers/{cecilia.pk}/take/").status_code == 302
     assert Booking.objects.holding_a_place().get().phone == "0701234567"
+
+
+def test_erasing_a_residents_data_on_request_also_clears_their_waiting_list_entries(full_time, world):
+    occurrence, amina = full_time
+    lecture = world["monday_lecture"]
+    for n in range(lecture.slot.capacity):
+        service.book(
+            lecture.pk,
+            service.BookingRequest(starts_at=lecture.starts_at, name=f"L{n}", phone=f"070000000{n}"),
+        )
+    waiting = service.join_waiting_list(lecture.pk, lecture.starts_at, name="Amina", email="amina@example.se")
+    other = service.join_waiting_list(lecture.pk, lecture.starts_at, name="Bertil", email="bertil@example.se")
+    karin = User.objects.create_user("karin")  # Kalmar library staff
+    Membership.objects.create(user=karin, role=Role.STAFF, agency=world["agency"])
+    service.erase_on_request(amina, karin)
+    waiting.refresh_from_db()
+    other.refresh_from_db()
+    assert (waiting.name, waiting.email) == ("", "")
+    assert other.email == "bertil@example.se"
