@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
 from agencies.models import AgencyLevel, Membership, Role
+from agencies.permissions import agencies_for
 from sessions.models import Format, Weekday
 from tests import factories
 from tests.booking_fixture import next_weekday
@@ -77,6 +78,7 @@ def test_national_staff_may_serve_several_municipalities_one_membership_each(wor
     )
     assert seen_towns(nils) == ["Kalmar", "Mjölby"]
     assert Membership.objects.filter(user=nils).count() == 2
+    assert list(agencies_for(nils)) == [world["skatteverket"]]  # once, e.g. in the visit form
 
 
 def test_only_staff_of_a_national_agency_name_a_municipality(world):
