@@ -49,3 +49,4 @@ test: setup-dev lint
 
 bench: setup-dev
 	$(PY) benchmarks/run.py
+	$(PY) -m benchmarks.bookings

@@ -300,20 +300,28 @@ class Membership(models.Model):
         verbose_name_plural = _("memberships")
         constraints = [
             models.CheckConstraint(
+                # Staff of a national agency may also name a municipality
+                # they serve there (see ``clean``): one membership each.
                 condition=(
-                    Q(role=Role.STAFF, agency__isnull=False, municipality__isnull=True)
+                    Q(role=Role.STAFF, agency__isnull=False)
                     | Q(role=Role.COORDINATOR, agency__isnull=True, municipality__isnull=False)
                     | Q(role=Role.PROJECT_LEAD, agency__isnull=True, municipality__isnull=True)
                 ),
-                name="membership_scope_matches_role",
+                name="membership_scope_fits_role",
                 violation_error_message=_(
-                    "Staff belong to an agency, coordinators to a municipality, project leads to neither."
+                    "Staff belong to an agency (staff of a national agency also to a municipality they "
+                    "serve), coordinators to a municipality, project leads to neither."
                 ),
             ),
             models.UniqueConstraint(
                 fields=["user", "agency"],
-                condition=Q(role=Role.STAFF),
+                condition=Q(role=Role.STAFF, municipality__isnull=True),
                 name="membership_staff_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agency", "municipality"],
+                condition=Q(role=Role.STAFF, municipality__isnull=False),
+                name="membership_staff_serves_unique",
             ),
             models.UniqueConstraint(
                 fields=["user", "municipality"],
@@ -327,7 +335,17 @@ class Membership(models.Model):
             ),
         ]
 
+    def clean(self):
+        super().clean()
+        agency = self.agency if self.agency_id else None
+        if self.role == Role.STAFF and self.municipality_id and agency and agency.municipality_id:
+            raise ValidationError(
+                {"municipality": _("Only staff of a national agency name a municipality they serve.")}
+            )
+
     def __str__(self):
+        if self.role == Role.STAFF and self.municipality_id:
+            return f"{self.user} – {self.get_role_display()} – {self.agency} ({self.municipality})"
         scope = self.agency or self.municipality or _("the project")
         return f"{self.user} – {self.get_role_display()} – {scope}"
 

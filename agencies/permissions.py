@@ -160,7 +160,8 @@ def agencies_for(user):
     superuser may log for every agency."""
     if user.is_superuser:
         return Agency.objects.all()
-    return Agency.objects.filter(memberships__user=user, memberships__role=Role.STAFF)
+    # distinct: staff of a national agency have a membership per municipality they serve.
+    return Agency.objects.filter(memberships__user=user, memberships__role=Role.STAFF).distinct()
 
 
 def coordinated_municipalities(user):

@@ -47,8 +47,12 @@ def _grant(user, *, role, group_name=None, **scope):
     return changes
 
 
-def grant_staff(user, agency):
-    return _grant(user, role=Role.STAFF, agency=agency)
+def grant_staff(user, agency, municipality=None):
+    """Staff of ``agency``; for a national agency, serving ``municipality``
+    (they see bookings there only)."""
+    if municipality is not None and agency.municipality_id:
+        raise ValueError("Only staff of a national agency name a municipality they serve.")
+    return _grant(user, role=Role.STAFF, agency=agency, municipality=municipality)
 
 
 def grant_coordinator(user, municipality):

@@ -326,6 +326,9 @@ Q_CLUSTER = {
 # default stores them in the outbox staff read; a municipality plugs in its
 # SMS provider with a class of the same interface.
 SMS_BACKEND = env_str("SMS_BACKEND", "visitors.sms.OutboxBackend")
+# Hours a resident on the waiting list has to take a freed place before it
+# goes to the next (less when the session starts sooner).
+WAITING_LIST_OFFER_HOURS = env_int("WAITING_LIST_OFFER_HOURS", 24)
 
 # How far ahead the schedule is stored as dated occurrences (issue: at least
 # twelve months). A daily task moves the horizon forward.

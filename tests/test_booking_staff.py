@@ -180,10 +180,11 @@ def test_my_day_makes_a_fixed_number_of_queries(client, world, django_assert_num
              starts_at=world["today"].booking_times()[n][0])  # fmt: skip
     client.force_login(world["karin"])
     # Session, user, staff check; my agencies' occurrences this week; their
-    # bookings I may see, with topic; the call list; the next sessions after
-    # this week (shown: nothing more this week) and their bookings; my
-    # latest logs (none, so no topics or e-services queries).
-    with django_assert_num_queries(9):
+    # bookings I may see, with topic; the call list; the waiting-list
+    # offers to call; the next sessions after this week (shown: nothing
+    # more this week) and their bookings; my latest logs (none, so no
+    # topics or e-services queries).
+    with django_assert_num_queries(10):
         client.get("/staff/")
 
 

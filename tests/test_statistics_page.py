@@ -212,15 +212,15 @@ def test_the_page_makes_the_same_number_of_queries_with_few_and_many_visits(
     # (filter form); headline counts; visits per agency, topic, e-service,
     # outcome, mode, language, device, age band, first visit; staffed hours
     # per series; visits per series; heatmap visits; heatmap scheduled
-    # hours; referral matrix; 12-month trend.
+    # hours; referral matrix; 12-month trend; bookings per series.
     client.force_login(world.users["anna"])
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         assert client.get(URL, NOVEMBER).status_code == 200
     for n in range(60):
         fx.visit(world, f"more{n}", fx.at(1 + n % 28, 9 + n % 8, n % 60), agency="tax", venue="kalmar",
                  topics=["tax", "bankid"], eservices=["declare"], referred_to="childcare",
                  outcome="referred")  # fmt: skip
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = client.get(URL, {**NOVEMBER, "publication": "on"})
     assert cells(response, "Besök per verksamhet")["Totalt"] == ["76", "79"]
 

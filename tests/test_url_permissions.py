@@ -76,11 +76,14 @@ RULES = {
     "visitors:book": PUBLIC,
     "visitors:booking_done": PUBLIC,
     "visitors:booking_cancel": PUBLIC,
+    "visitors:waiting_list_join": PUBLIC,
+    "visitors:waiting_list_offer": PUBLIC,
     # Staff see the bookings of their agencies where they may log,
     # coordinators their municipality's (scope: test_booking_staff.py).
     "visitors:staff_book": OWN_OBJECT,
     "visitors:booking_slip": OWN_OBJECT,
     "visitors:booking_mark": STAFF_POST,
+    "visitors:waiting_list_take_for": STAFF_POST,
     "visitors:booking_erase": OWN_OBJECT,
     "visitors:outbox": STAFF,
     # The offline web app (visitors/offline_views.py): the queue's endpoint,
@@ -174,6 +177,26 @@ def booking_tokens(booking):
     return service.view_token(booking), service.cancel_token(booking)
 
 
+def offer_token(occurrence):
+    from visitors import booking as service
+    from visitors.models import WaitingListEntry
+
+    entry = WaitingListEntry.objects.create(
+        occurrence=occurrence, starts_at=occurrence.starts_at, name="Bertil", email="bertil@example.se"
+    )
+    return service.offer_token(entry)
+
+
+def phone_only_offer(occurrence):
+    from visitors.models import WaitingListEntry, WaitingStatus
+
+    now = timezone.now()
+    return WaitingListEntry.objects.create(
+        occurrence=occurrence, starts_at=occurrence.starts_at, name="Cecilia", phone="0701234567",
+        status=WaitingStatus.OFFERED, offered_at=now, offer_ends_at=now + datetime.timedelta(hours=1),
+    ).pk  # fmt: skip
+
+
 def url_for(name, visit):
     closed_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=40)).replace(day=1)
     kwargs = {
@@ -195,9 +218,12 @@ def url_for(name, visit):
         "visitors:book": {"pk": visit.lecture.pk},
         "visitors:booking_done": {"token": booking_tokens(visit.booking)[0]},
         "visitors:booking_cancel": {"token": booking_tokens(visit.booking)[1]},
+        "visitors:waiting_list_join": {"pk": visit.lecture.pk},
+        "visitors:waiting_list_offer": {"token": offer_token(visit.lecture)},
         "visitors:staff_book": {"pk": visit.lecture.pk},
         "visitors:booking_slip": {"pk": visit.booking.pk},
         "visitors:booking_mark": {"pk": visit.booking.pk},
+        "visitors:waiting_list_take_for": {"pk": phone_only_offer(visit.lecture)},
         "visitors:booking_erase": {"pk": visit.booking.pk},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)

@@ -313,9 +313,10 @@ def test_log_pages_make_a_fixed_number_of_queries(client, sofia, world, django_a
     client.force_login(sofia)
     # Session, user, staff check; occurrences of my agencies this week and
     # their bookings; the call list (bookings on cancelled sessions without
-    # e-mail); the next ones after this week and their bookings; my latest
-    # logs with agency, venue and occurrence; their topics; their e-services.
-    with django_assert_num_queries(11):
+    # e-mail); the waiting-list offers to call; the next ones after this
+    # week and their bookings; my latest logs with agency, venue and
+    # occurrence; their topics; their e-services.
+    with django_assert_num_queries(12):
         client.get("/staff/")
     # Session, user, staff check; page count; the page of visits with
     # agency, venue and occurrence; topics; e-services; the coordinated

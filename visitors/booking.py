@@ -13,17 +13,18 @@ import datetime
 import logging
 import secrets
 
+from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from icalendar import Calendar, Event
 
-from agencies.models import EService, Municipality
+from agencies.models import EService, Membership, Municipality, Role
 from agencies.permissions import agencies_for, coordinated_municipalities, venues_for_logging
 from eserviceverkstad.i18n import format_clock, format_long_date, localized
 from eserviceverkstad.mail import send_mail_later
@@ -37,6 +38,8 @@ from visitors.models import (
     Booking,
     BookingStatus,
     SmsMessage,
+    WaitingListEntry,
+    WaitingStatus,
 )
 from visitors.sms import send_sms_later
 
@@ -58,6 +61,8 @@ class Refusal:
     NOT_BOOKABLE = "not_bookable"
     NOT_OFFERED = "not_offered"
     DUPLICATE = "duplicate"
+    NOT_FULL = "not_full"
+    OFFER_GONE = "offer_gone"
 
 
 REFUSAL_MESSAGES = {
@@ -68,6 +73,10 @@ REFUSAL_MESSAGES = {
     Refusal.NOT_OFFERED: gettext_lazy("Choose one of the times shown."),
     Refusal.DUPLICATE: gettext_lazy(
         "You have already booked this session. You cannot book it twice with the same phone or e-mail."
+    ),
+    Refusal.NOT_FULL: gettext_lazy("This time still has free places: book it instead."),
+    Refusal.OFFER_GONE: gettext_lazy(
+        "This offer is no longer open: the time to take it ran out, or the place was taken."
     ),
 }
 
@@ -130,15 +139,20 @@ def offered_time(occurrence, starts_at):
 
 
 def places_held(occurrence_id):
-    """{start of a time: places held}, for the booking page (not locked:
-    it only shows; ``book`` counts again under the lock)."""
+    """{start of a time: places held, open waiting-list offers included},
+    for the booking page (not locked: it only shows; ``book`` counts again
+    under the lock)."""
     rows = (
         Booking.objects.holding_a_place()
         .filter(occurrence_id=occurrence_id)
         .values("starts_at")
         .annotate(held=Count("pk"))
     )
-    return {row["starts_at"]: row["held"] for row in rows}
+    held = {row["starts_at"]: row["held"] for row in rows}
+    offers = open_offers().filter(occurrence_id=occurrence_id).values("starts_at").annotate(held=Count("pk"))
+    for row in offers:
+        held[row["starts_at"]] = held.get(row["starts_at"], 0) + row["held"]
+    return held
 
 
 def _contact_taken(occurrence, phone, email):
@@ -179,11 +193,7 @@ def book(occurrence_id, wanted, *, by=None, now=None):
         if reason:
             raise BookingRefused(reason)
         start, end = offered_time(occurrence, wanted.starts_at)
-        counts = (
-            Booking.objects.holding_a_place()
-            .filter(occurrence=occurrence)
-            .aggregate(total=Count("pk"), here=Count("pk", filter=Q(starts_at=start)))
-        )
+        counts = _count_taken(occurrence, start, now)
         if after_count is not None:
             after_count(occurrence, counts["here"])
         if counts["here"] >= occurrence.slot.capacity:
@@ -196,6 +206,29 @@ def book(occurrence_id, wanted, *, by=None, now=None):
         record_places_taken(occurrence, counts["total"] + 1)
         _tell_booked(booking)
     return booking
+
+
+def open_offers(now=None):
+    """Waiting-list offers still open: each reserves its place."""
+    return WaitingListEntry.objects.filter(
+        status=WaitingStatus.OFFERED, offer_ends_at__gt=now or timezone.now()
+    )
+
+
+def _count_taken(occurrence, start, now, *, except_entry=None):
+    """Places taken at the occurrence (``total``: bookings) and at the time
+    ``start`` (``here``: bookings plus open offers, but not
+    ``except_entry``'s). Called with the occurrence's row locked."""
+    counts = (
+        Booking.objects.holding_a_place()
+        .filter(occurrence=occurrence)
+        .aggregate(total=Count("pk"), here=Count("pk", filter=Q(starts_at=start)))
+    )
+    offers = open_offers(now).filter(occurrence=occurrence, starts_at=start)
+    if except_entry is not None:
+        offers = offers.exclude(pk=except_entry.pk)
+    counts["here"] += offers.count()
+    return counts
 
 
 def _tell_booked(booking):
@@ -219,6 +252,7 @@ def cancel(booking_id, *, now=None):
         booking.save(update_fields=["status", "cancelled_at"])
         held = Booking.objects.holding_a_place().filter(occurrence=occurrence).count()
         record_places_taken(occurrence, held)
+        offer_free_places(occurrence, now=now)
     return True
 
 
@@ -462,21 +496,29 @@ def bookings_for(user):
     municipalities' venues; superusers all. Anyone else none."""
     if user.is_superuser:
         return Booking.objects.all()
-    staffed = Q(
-        occurrence__slot__agency__in=agencies_for(user),
-        occurrence__slot__venue__in=venues_for_logging(user),
+    return Booking.objects.filter(occurrence__in=occurrences_bookable_by(user))
+
+
+def _serves(user):
+    """A staff membership of the occurrence's agency that covers its venue:
+    any of a municipal agency's; for a national agency, one naming the
+    venue's municipality (a national agency's staff in Kalmar never see
+    Mjölby's residents; a membership naming none sees no bookings)."""
+    return Exists(
+        Membership.objects.filter(user=user, role=Role.STAFF, agency=OuterRef("slot__agency")).filter(
+            Q(agency__municipality__isnull=False) | Q(municipality=OuterRef("slot__venue__municipality"))
+        )
     )
-    coordinated = Q(occurrence__slot__venue__municipality__in=coordinated_municipalities(user))
-    return Booking.objects.filter(staffed | coordinated)
 
 
 def occurrences_bookable_by(user):
-    """The occurrences ``user`` may book for a resident at the desk: the
-    same scope as the bookings they see."""
+    """The occurrences whose bookings ``user`` sees, and may book for a
+    resident at the desk: staff those of their agencies at the venues they
+    may log at and serve; coordinators all at their municipalities' venues."""
     if user.is_superuser:
         return Occurrence.objects.all()
     return Occurrence.objects.filter(
-        Q(slot__agency__in=agencies_for(user), slot__venue__in=venues_for_logging(user))
+        Q(slot__agency__in=agencies_for(user), slot__venue__in=venues_for_logging(user)) & Q(_serves(user))
         | Q(slot__venue__municipality__in=coordinated_municipalities(user))
     )
 
@@ -501,6 +543,11 @@ def call_list(user, now=None):
 # Privacy: personal data go; the rows, their status and counts stay.
 
 ERASED_FIELDS = {"name": "", "phone": "", "email": "", "need": ""}
+ERASED_ENTRY_FIELDS = {"name": "", "phone": "", "email": ""}
+
+
+def _erase_entries(entries, now):
+    return entries.filter(erased_at__isnull=True).update(erased_at=now, **ERASED_ENTRY_FIELDS)
 
 
 def _erase(bookings, now):
@@ -524,6 +571,12 @@ def erase_expired_personal_data(now=None):
             ),
             now,
         )
+        erased += _erase_entries(
+            WaitingListEntry.objects.filter(
+                occurrence__slot__venue__municipality=municipality, occurrence__ends_at__lt=cutoff
+            ),
+            now,
+        )
     return erased
 
 
@@ -541,4 +594,203 @@ def resident_bookings(booking, user):
 def erase_on_request(booking, user):
     """A resident asked to be forgotten: erase their bookings in the
     user's scope now (places and counts stay)."""
-    return _erase(resident_bookings(booking, user), timezone.now())
+    now = timezone.now()
+    entries = WaitingListEntry.objects.filter(
+        _same_contact(booking.phone, booking.email),
+        occurrence__in=occurrences_bookable_by(user),
+    )
+    _erase_entries(entries, now)
+    return _erase(resident_bookings(booking, user), now)
+
+
+# The waiting list. A freed place is offered to the first in line, who has
+# WAITING_LIST_OFFER_HOURS (less when the session is sooner) to take it;
+# while the offer is open the place counts as taken (see _count_taken).
+
+OFFER_SALT = "visitors.booking.offer"
+STILL_WAITING = [WaitingStatus.WAITING, WaitingStatus.OFFERED]
+
+
+def _same_contact(phone, email):
+    condition = Q(pk__in=[])
+    if phone:
+        condition |= Q(phone=phone)
+    if email:
+        condition |= Q(email=email)
+    return condition
+
+
+def join_waiting_list(occurrence_id, starts_at, *, name, phone="", email="", site_language="sv", now=None):
+    """Put a resident on the waiting list of a full time. Refuses a time
+    with places left (book it instead) and a second entry, or a booking,
+    with the same contact."""
+    with transaction.atomic():
+        occurrence = lock_occurrence(occurrence_id)
+        reason = refusal_for(occurrence, now)
+        if reason:
+            raise BookingRefused(reason)
+        start, _end = offered_time(occurrence, starts_at)
+        if _count_taken(occurrence, start, now)["here"] < occurrence.slot.capacity:
+            raise BookingRefused(Refusal.NOT_FULL)
+        waiting = WaitingListEntry.objects.filter(occurrence=occurrence, status__in=STILL_WAITING)
+        if _contact_taken(occurrence, phone, email) or waiting.filter(_same_contact(phone, email)).exists():
+            raise BookingRefused(Refusal.DUPLICATE)
+        return WaitingListEntry.objects.create(
+            occurrence=occurrence,
+            starts_at=start,
+            name=name,
+            phone=phone,
+            email=email,
+            site_language=site_language,
+        )
+
+
+def offer_deadline(occurrence, now):
+    """When an offer made ``now`` closes: after the set hours, but at the
+    latest half-way to the session's start, so the next in line has time too."""
+    ends = now + datetime.timedelta(hours=settings.WAITING_LIST_OFFER_HOURS)
+    return min(ends, now + (occurrence.starts_at - now) / 2)
+
+
+def offer_free_places(occurrence, now=None):
+    """With the occurrence's row locked: offer each free place to the first
+    in line at its time. Counting under the lock makes a second run (a task
+    that runs twice) offer nothing more. Returns the entries offered."""
+    now = now or timezone.now()
+    if refusal_for(occurrence, now):
+        return []
+    offered = []
+    waiting = WaitingListEntry.objects.filter(
+        occurrence=occurrence, status=WaitingStatus.WAITING, erased_at__isnull=True
+    )
+    for start in sorted(set(waiting.values_list("starts_at", flat=True))):
+        free = occurrence.slot.capacity - _count_taken(occurrence, start, now)["here"]
+        for entry in waiting.filter(starts_at=start).order_by("created_at", "pk")[: max(free, 0)]:
+            entry.status = WaitingStatus.OFFERED
+            entry.offered_at = now
+            entry.offer_ends_at = offer_deadline(occurrence, now)
+            entry.save(update_fields=["status", "offered_at", "offer_ends_at"])
+            offered.append(entry)
+    for entry in offered:
+        if entry.email:
+            send_mail_later("visitors.booking.build_offer_mail", entry.pk)
+    return offered
+
+
+def expire_offers(now=None):
+    """The scheduled task (and a check on each booking page): close offers
+    whose time is up and offer those places to the next in line."""
+    now = now or timezone.now()
+    occurrence_ids = set(
+        WaitingListEntry.objects.filter(status=WaitingStatus.OFFERED, offer_ends_at__lte=now).values_list(
+            "occurrence_id", flat=True
+        )
+    )
+    for occurrence_id in sorted(occurrence_ids):
+        with transaction.atomic():
+            occurrence = lock_occurrence(occurrence_id)
+            WaitingListEntry.objects.filter(
+                occurrence=occurrence, status=WaitingStatus.OFFERED, offer_ends_at__lte=now
+            ).update(status=WaitingStatus.EXPIRED)
+            offer_free_places(occurrence, now)
+    return len(occurrence_ids)
+
+
+def take_offer(entry_id, *, now=None):
+    """The resident takes the place offered: lock, count, insert, as in
+    ``book``. An offer whose time ran out but was not yet passed on may
+    still be taken while the place is free (forgiving for a resident a
+    little late), but it no longer reserves the place: a new booking may
+    win it, and the lock makes sure only one does."""
+    with transaction.atomic():
+        occurrence_id = WaitingListEntry.objects.values_list("occurrence_id", flat=True).get(pk=entry_id)
+        occurrence = lock_occurrence(occurrence_id)
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry_id)
+        if entry.status != WaitingStatus.OFFERED or entry.erased_at:
+            raise BookingRefused(Refusal.OFFER_GONE)
+        reason = refusal_for(occurrence, now)
+        if reason:
+            raise BookingRefused(reason)
+        start, end = offered_time(occurrence, entry.starts_at)
+        counts = _count_taken(occurrence, start, now, except_entry=entry)
+        if after_count is not None:
+            after_count(occurrence, counts["here"])
+        if counts["here"] >= occurrence.slot.capacity:
+            raise BookingRefused(Refusal.FULL)
+        booking = _insert(
+            Booking(
+                occurrence=occurrence,
+                starts_at=start,
+                ends_at=end,
+                name=entry.name,
+                phone=entry.phone,
+                email=entry.email,
+                site_language=entry.site_language,
+            )
+        )
+        entry.status = WaitingStatus.TAKEN
+        entry.booking = booking
+        entry.save(update_fields=["status", "booking"])
+        record_places_taken(occurrence, counts["total"] + 1)
+        _tell_booked(booking)
+    return booking
+
+
+def offer_token(entry):
+    return signing.dumps([entry.pk, entry.created_at.isoformat()], salt=OFFER_SALT, compress=True)
+
+
+def entry_from_token(token):
+    """The waiting-list entry a signed offer link names, or None."""
+    try:
+        pk, created = signing.loads(token, salt=OFFER_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    entry = (
+        WaitingListEntry.objects.select_related("occurrence__slot__agency", "occurrence__slot__venue")
+        .filter(pk=pk if isinstance(pk, int) else None, erased_at__isnull=True)
+        .first()
+    )
+    if entry is None or entry.created_at.isoformat() != created:
+        return None
+    return entry
+
+
+def offer_url(entry):
+    scheme, host = site_origin()
+    return f"{scheme}://{host}" + reverse("visitors:waiting_list_offer", args=[offer_token(entry)])
+
+
+def build_offer_mail(entry_id):
+    entry = (
+        WaitingListEntry.objects.filter(pk=entry_id, status=WaitingStatus.OFFERED, erased_at__isnull=True)
+        .exclude(email="")
+        .first()
+    )
+    if entry is None:
+        return None
+    with translation.override(entry.site_language):
+        until = timezone.localtime(entry.offer_ends_at, STOCKHOLM)
+        when = entry.local_start
+        lines = [
+            _("Hello %(name)s, a place is free for you: %(day)s at %(time)s.")
+            % {"name": entry.name, "day": format_long_date(when.date()), "time": format_clock(when)},
+            "",
+            _("Take it before %(day)s at %(time)s here:")
+            % {"day": format_long_date(until.date()), "time": format_clock(until)},
+            offer_url(entry),
+            "",
+            _("If you do not take it, the place goes to the next person in line."),
+        ]
+        return EmailMessage(subject=_("A place is free for you"), body="\n".join(lines), to=[entry.email])
+
+
+def offers_to_call(user, now=None):
+    """Open offers to residents who left only a phone number: staff call
+    them (listed with the call list on "my day")."""
+    return (
+        open_offers(now)
+        .filter(email="", occurrence__in=occurrences_bookable_by(user))
+        .select_related("occurrence__slot__agency", "occurrence__slot__venue")
+        .order_by("offer_ends_at")
+    )

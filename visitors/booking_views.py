@@ -24,7 +24,7 @@ from eserviceverkstad.client_ip import client_ip
 from eserviceverkstad.rate_limit import RateLimit
 from sessions.models import Occurrence
 from visitors import booking as service
-from visitors.forms import BookingForm
+from visitors.forms import BookingForm, WaitingListForm
 from visitors.models import BookingStatus, SmsMessage
 from visitors.views import staff_required
 
@@ -257,3 +257,95 @@ def booking_erase(request, pk):
         return redirect("visitors:my_day")
     bookings = service.resident_bookings(booking, request.user).for_staff_list()
     return render(request, "visitors/booking/erase.html", {"booking": booking, "bookings": bookings})
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def waiting_list_join(request, pk):
+    """Join the waiting list of a full time: the same checks, honeypot and
+    rate limit as booking."""
+    # Queries on GET: the occurrence with series, agency, venue and
+    # municipality; the places held per time; the open offers per time.
+    occurrence = _occurrence_or_404(pk)
+    reason = service.refusal_for(occurrence)
+    if reason:
+        return _closed(request, occurrence, reason)
+    form = WaitingListForm(
+        request.POST if request.method == "POST" else None,
+        occurrence=occurrence,
+        held=service.places_held(occurrence.pk),
+    )
+    status = 200
+    if request.method == "POST":
+        status = _try_to_wait(request, occurrence, form)
+        if status == 302:
+            return render(
+                request, "visitors/booking/waiting.html", {"occurrence": occurrence, "joined": True}
+            )
+    context = {"occurrence": occurrence, "form": form, "is_lecture": service.is_lecture(occurrence)}
+    return render(request, "visitors/booking/waiting.html", context, status=status)
+
+
+def _try_to_wait(request, occurrence, form):
+    address = client_ip(request) or "unknown"
+    if BOOKINGS_PER_ADDRESS.is_reached(address):
+        form.add_error(
+            None, _("Too many bookings from this computer. Try again in an hour, or ask the staff.")
+        )
+        return 429
+    if not form.is_valid():
+        return 200
+    BOOKINGS_PER_ADDRESS.count(address)
+    if form.is_spam:
+        form.add_error(None, _("The booking could not be sent. Ask the staff to book for you."))
+        return 400
+    data = form.cleaned_data
+    try:
+        service.join_waiting_list(
+            occurrence.pk,
+            form.chosen_start(),
+            name=data["name"].strip(),
+            phone=data["phone"],
+            email=data["email"],
+            site_language=translation.get_language(),
+        )
+    except service.BookingRefused as refused:
+        form.add_error(None, refused.message)
+        return 409
+    return 302
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def waiting_list_offer(request, token):
+    """The "take the place" link of an offer mail. GET shows the offer and a
+    button (a link preview must not take it); POST takes it."""
+    entry = service.entry_from_token(token)
+    if entry is None:
+        return render(request, "visitors/booking/invalid_link.html", status=404)
+    context = {"entry": entry, "occurrence": entry.occurrence}
+    if request.method == "POST":
+        try:
+            booking = service.take_offer(entry.pk)
+        except service.BookingRefused as refused:
+            return render(
+                request, "visitors/booking/offer.html", {**context, "refused": refused.message}, status=409
+            )
+        return redirect("visitors:booking_done", service.view_token(booking))
+    if entry.status != service.WaitingStatus.OFFERED:
+        context["refused"] = service.REFUSAL_MESSAGES[service.Refusal.OFFER_GONE]
+    return render(request, "visitors/booking/offer.html", context)
+
+
+@require_POST
+@staff_required
+def waiting_list_take_for(request, pk):
+    """Staff called a phone-only resident offered a place, who wants it:
+    staff take the offer for them (the same lock, count and insert)."""
+    entry = get_object_or_404(service.offers_to_call(request.user), pk=pk)
+    try:
+        booking = service.take_offer(entry.pk)
+    except service.BookingRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("visitors:my_day")
+    return redirect("visitors:booking_slip", booking.pk)

@@ -246,7 +246,9 @@ def charts_for(report):
         format_date(datetime.date(2024, 1, day), "EEE", locale=babel_locale()) for day in range(1, 8)
     ]
     charts = {
-        table.slug: bar_chart(table) for table in report.tables if table.slug not in ("referrals", "trend")
+        table.slug: bar_chart(table)
+        for table in report.tables
+        if table.slug not in ("referrals", "trend", "bookings")
     }
     charts["staffed_agency"] = bar_chart(report.table("staffed_agency"), "per_hour")
     charts.pop("staffed_series", None)

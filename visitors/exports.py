@@ -331,6 +331,7 @@ SHEET_NAMES = {
     "trend": gettext_lazy("12 months"),
     "heatmap": gettext_lazy("Weekday and hour"),
     "scheduled_hours": gettext_lazy("Staffed weekday and hour"),
+    "bookings": gettext_lazy("Bookings"),
 }
 VISIT_WIDTHS = {"start": 20, "agency": 30, "venue": 24, "municipality": 14, "topics": 36, "eservices": 36}
 INVALID_SHEET_CHARACTERS = str.maketrans({c: " " for c in "[]:*?/\\"})

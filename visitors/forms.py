@@ -460,6 +460,27 @@ class BookingForm(forms.Form):
         value = self.cleaned_data["time"]
         return next(row["start"] for row in self.times if row["value"] == value)
 
+    @property
+    def has_full_time(self):
+        return any(not row["left"] for row in self.times)
+
     def time_rows(self):
         chosen = self.data.get("time") if self.is_bound else self.fields["time"].initial
         return [{**row, "checked": row["value"] == chosen, "index": n} for n, row in enumerate(self.times)]
+
+
+class WaitingListForm(BookingForm):
+    """Join the waiting list of a full time: the booking form's time, name,
+    phone or e-mail and honeypot, with the same checks."""
+
+    WAITING_FIELDS = ("time", "name", "phone", "email", "website")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in self.WAITING_FIELDS:
+                del self.fields[name]
+        self.times = [row for row in self.times if not row["left"]]
+        self.fields["time"].choices = [(row["value"], row["value"]) for row in self.times]
+        if len(self.times) == 1:
+            self.fields["time"].initial = self.times[0]["value"]

@@ -546,3 +546,60 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.body[:40]}"
+
+
+class WaitingStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    OFFERED = "offered", _("Offered a place")
+    TAKEN = "taken", _("Took the place")
+    EXPIRED = "expired", _("Did not answer in time")
+    LEFT = "left", _("Left the waiting list")
+
+
+class WaitingListEntry(models.Model):
+    """A resident waiting for a place at one time of a full occurrence.
+    While an offer is open (``OFFERED`` and ``offer_ends_at`` to come) the
+    place is reserved for them: ``book`` counts it as taken."""
+
+    occurrence = models.ForeignKey(
+        Occurrence, models.PROTECT, related_name="waiting_list", verbose_name=_("session")
+    )
+    starts_at = models.DateTimeField(_("time"))
+    # Personal data: erased like a booking's.
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    site_language = models.CharField(_("language of messages"), max_length=10, default="sv")
+    status = models.CharField(
+        _("status"), max_length=20, choices=WaitingStatus.choices, default=WaitingStatus.WAITING
+    )
+    created_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+    offer_ends_at = models.DateTimeField(_("offer open until"), null=True, blank=True)
+    booking = models.OneToOneField(
+        Booking, models.SET_NULL, null=True, blank=True, related_name="from_waiting_list"
+    )
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("waiting list entry")
+        verbose_name_plural = _("waiting list")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(phone="") | ~Q(email="") | Q(erased_at__isnull=False),
+                name="waiting_list_has_contact",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=WaitingStatus.OFFERED) | Q(offer_ends_at__isnull=False),
+                name="waiting_list_offer_has_end",
+            ),
+        ]
+        indexes = [models.Index(fields=["occurrence", "starts_at", "status"], name="waiting_list_queue_idx")]
+
+    def __str__(self):
+        return f"{self.get_status_display()} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def local_start(self):
+        return timezone.localtime(self.starts_at, STOCKHOLM)

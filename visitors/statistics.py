@@ -36,7 +36,17 @@ from agencies.models import Agency, Municipality, Venue
 from agencies.permissions import statistics_scope
 from eserviceverkstad.i18n import babel_locale, format_long_date, language_name
 from sessions.models import STOCKHOLM, Format, Occurrence, StaffedSlot, wall_clock
-from visitors.models import AgeBand, Device, FirstVisit, Mode, Outcome, Visit
+from visitors.models import (
+    HOLDING_A_PLACE,
+    AgeBand,
+    Booking,
+    BookingStatus,
+    Device,
+    FirstVisit,
+    Mode,
+    Outcome,
+    Visit,
+)
 
 # A range longer than this is refused: the page must stay fast, and five
 # years covers every report a funder asks for.
@@ -1039,11 +1049,11 @@ def build_report(scope, period, filters=None, publication=False, now=None):
     """Every figure for ``scope`` in ``period`` narrowed by ``filters``.
     With ``publication``, small counts are hidden (see ``suppress``).
 
-    Queries (16, whatever the number of visits): headline counts; visits
+    Queries (17, whatever the number of visits): headline counts; visits
     per agency, topic, e-service, outcome, mode, language, device, age band
     and first visit (one each); staffed hours per series and visits per
     series; the heatmap's visits and its scheduled hours; the referral
-    matrix; the 12-month trend."""
+    matrix; the 12-month trend; the bookings per series."""
     filters = filters or Filters()
     builder = ReportBuilder(scope, period, filters, now=now)
     tables = [
@@ -1116,9 +1126,73 @@ def build_report(scope, period, filters=None, publication=False, now=None):
     )
     tables.append(_referral_matrix(pairs))
     tables.append(_trend(period, builder.monthly_counts()))
+    tables.append(bookings_table(builder))
     figures = _figures(builder.headline_counts(), staffed_agency)
     report = StatsReport(period, filters, publication, figures, tables, heatmap)
     return suppress_report(report) if publication else report
+
+
+# --- Bookings ---------------------------------------------------------------
+
+
+def _booking_columns():
+    return [
+        Column("booked", _("Booked")),
+        Column("attended", _("Came")),
+        Column("no_show", _("Did not come")),
+    ]
+
+
+def bookings_table(builder):
+    """Booked, attended and no-show counts per series, and per agency (the
+    sums of its series), of the scheduled sessions in the period: one query,
+    counted in the database. "Booked" counts every booking that held a
+    place; cancelled bookings are left out."""
+    sessions = Occurrence.objects.scheduled().filter(
+        builder.scope.occurrence_q(),
+        builder.filters.occurrence_q(),
+        starts_at__gte=builder.start,
+        starts_at__lt=builder.end,
+    )
+    slot_fields = [
+        "slot_id", "slot__agency__slug", "slot__agency__name", "slot__agency__name_en",
+        "slot__venue__name", "slot__title", "slot__title_en", "slot__recurrence", "slot__weekday",
+        "slot__interval", "slot__week_of_month", "slot__start_time", "slot__end_time", "slot__first_date",
+    ]  # fmt: skip
+    series = (
+        Booking.objects.filter(occurrence__in=sessions, status__in=HOLDING_A_PLACE)
+        .values(*[f"occurrence__{name}" for name in slot_fields])
+        .annotate(
+            booked=Count("pk"),
+            attended=Count("pk", filter=Q(status=BookingStatus.ATTENDED)),
+            no_show=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
+        )
+        .order_by("occurrence__slot__agency__name", "occurrence__slot_id")
+    )
+    series_rows, per_agency = [], {}
+    for found in series:
+        row = {name: found[f"occurrence__{name}"] for name in slot_fields}
+        counts = [found["booked"], found["attended"], found["no_show"]]
+        series_rows.append(Row(_series_label(row), counts, key=f"series-{row['slot_id']}"))
+        agency = per_agency.setdefault(
+            row["slot__agency__slug"], {"label": _localized_name(row, "slot__agency__"), "counts": [0, 0, 0]}
+        )
+        agency["counts"] = [a + b for a, b in zip(agency["counts"], counts, strict=True)]
+    agency_rows = [
+        Row(_("%(agency)s, all series") % {"agency": a["label"]}, a["counts"], key=f"agency-{slug}")
+        for slug, a in per_agency.items()
+    ]
+    table = Table(
+        "bookings",
+        _("Bookings per agency and series"),
+        _("Agency or series"),
+        _booking_columns(),
+        series_rows,
+        note=_("Sessions booked in advance, in the period. Cancelled bookings are not counted."),
+    )
+    _with_totals(table)  # the series' sums, before the agency rows are added
+    table.rows = agency_rows + series_rows
+    return table
 
 
 # --- Publication ----------------------------------------------------------

@@ -40,6 +40,8 @@ urlpatterns += [
     path("book/<id:pk>/", booking_views.book, name="book"),
     path("book/booked/<str:token>/", booking_views.booking_done, name="booking_done"),
     path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
+    path("book/<id:pk>/wait/", booking_views.waiting_list_join, name="waiting_list_join"),
+    path("book/offer/<str:token>/", booking_views.waiting_list_offer, name="waiting_list_offer"),
 ]
 # Booking: staff pages.
 urlpatterns += [
@@ -47,5 +49,6 @@ urlpatterns += [
     path("staff/bookings/<id:pk>/slip/", booking_views.booking_slip, name="booking_slip"),
     path("staff/bookings/<id:pk>/mark/", booking_views.booking_mark, name="booking_mark"),
     path("staff/bookings/<id:pk>/erase/", booking_views.booking_erase, name="booking_erase"),
+    path("staff/offers/<id:pk>/take/", booking_views.waiting_list_take_for, name="waiting_list_take_for"),
     path("staff/outbox/", booking_views.outbox, name="outbox"),
 ]

@@ -36,7 +36,7 @@ from eserviceverkstad.fields import is_id
 from sessions.models import Occurrence, by_local_day, wall_clock
 from sessions.page_cache import cache_public_page, query_filters
 from visitors import open_data
-from visitors.booking import bookings_for, call_list
+from visitors.booking import bookings_for, call_list, offers_to_call
 from visitors.charts import charts_for
 from visitors.export_jobs import download_name, export_storage, start_export
 from visitors.exports import XLSX_TYPE as XLSX
@@ -136,8 +136,9 @@ def my_day(request):
     # Queries: session, user, staff check; my agencies' occurrences from
     # today to the end of the week with series, agency and venue; their
     # bookings I may see, with topic; the next ones after this week; the
-    # call list (bookings on cancelled sessions without e-mail); my latest
-    # logs with agency and venue, and their topics.
+    # call list (bookings on cancelled sessions without e-mail); the open
+    # waiting-list offers to phone-only residents; my latest logs with
+    # agency and venue, and their topics.
     today = timezone.localdate()
     sunday_night = wall_clock(today + datetime.timedelta(days=7 - today.weekday()), datetime.time())
     mine = Occurrence.objects.filter(slot__agency__in=agencies_for(request.user)).select_related(
@@ -167,6 +168,7 @@ def my_day(request):
         .order_by("starts_at")[:NEXT_COUNT],
         "latest": visits_for(request.user).filter(logged_by=request.user).for_list()[:LATEST_LOGS],
         "call_list": list(call_list(request.user)),
+        "offers_to_call": list(offers_to_call(request.user)),
     }
     return render(request, "visitors/my_day.html", context)
 

@@ -135,3 +135,27 @@ def test_the_booking_page_with_errors_passes_axe(world, new_page, live_server, a
     page.locator("#error-summary").wait_for()
     assert page.evaluate("() => document.activeElement.id") == "error-summary"
     assert_accessible(page, axe, f"the booking page with errors ({language})")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_waiting_list_pages_pass_axe_and_fit_a_phone(world, new_page, live_server, axe, language):
+    from visitors import booking as service
+
+    lecture = world["monday_lecture"]
+    for n in range(lecture.slot.capacity):
+        seat = service.BookingRequest(
+            starts_at=lecture.starts_at, name=f"Lyssnare {n}", email=f"l{n}@example.se"
+        )
+        service.book(lecture.pk, seat)
+    page = new_page(base_url=live_server.url, language=language, width=360)
+    page.goto(f"/book/{lecture.pk}/")
+    assert_accessible(page, axe, f"the full lecture's booking page ({language})")
+    page.locator(f"a[href='/book/{lecture.pk}/wait/']").click()
+    page.wait_for_url(f"**/book/{lecture.pk}/wait/")
+    assert_accessible(page, axe, f"the waiting list page ({language})")
+    assert_fits(page)
+    page.fill("#id_name", "Bertil")
+    page.fill("#id_email", f"bertil-{language}@example.se")
+    page.locator(".booking-form button[type=submit]").click()
+    page.locator("[role=status]").wait_for()
+    assert_accessible(page, axe, f"the waiting list page, joined ({language})")

@@ -4,6 +4,12 @@ the admin, e.g. on a fresh installation right after ``createsuperuser``.
     manage.py grant coordinator lena mjolby        # coordinator of a municipality (its slug)
     manage.py grant staff sofia mjolby-barnomsorg  # staff of an agency (its slug)
     manage.py grant project-lead anna              # project lead of the whole project
+    manage.py grant staff nils skatteverket --municipality kalmar
+                                                   # national agency staff serving Kalmar
+
+Staff of a national agency see bookings only in the municipalities they
+serve: one ``--municipality`` per run (run again for another); without
+one they see no bookings.
 
 ``--create`` makes the user when there is none (with ``--email``, and no
 password: the command prints a link where they choose one). Running it
@@ -48,6 +54,10 @@ class Command(BaseCommand):
             "scope", nargs="?", help="The agency's slug (staff) or the municipality's slug (coordinator)."
         )
         parser.add_argument(
+            "--municipality",
+            help="Staff of a national agency: the slug of a municipality they serve (see its bookings).",
+        )
+        parser.add_argument(
             "--create", action="store_true", help="Create the user if there is none (without a password)."
         )
         parser.add_argument("--email", help="The new user's e-mail address (with --create).")
@@ -56,13 +66,19 @@ class Command(BaseCommand):
             help="The site's address for the set-password link (default: the first CSRF_TRUSTED_ORIGINS).",
         )
 
-    def handle(self, *args, role, username, scope, create, email, site_url, **options):
+    def handle(self, *args, role, username, scope, create, email, site_url, municipality=None, **options):
         scope_name, scope_model, grant = SCOPES[role]
         target = self._scope(role, scope_name, scope_model, scope)
+        served = self._served(role, target, municipality)
         with transaction.atomic():
             user, created = self._user(username, create=create, email=email)
-            changes = grant(user, target) if target is not None else grant(user)
+            if served is not None:
+                changes = grant(user, target, served)
+            else:
+                changes = grant(user, target) if target is not None else grant(user)
         what = f"{role} of {target}" if target is not None else role
+        if served is not None:
+            what = f"{what} serving {served}"
         if changes:
             self.stdout.write(self.style.SUCCESS(f"{username} is now {what} ({', '.join(changes)} added)."))
         else:
@@ -89,6 +105,13 @@ class Command(BaseCommand):
                 f"Add it in the admin first, under {scope_model._meta.verbose_name_plural}."
             )
         return found
+
+    def _served(self, role, agency, slug):
+        if not slug:
+            return None
+        if role != "staff" or agency.municipality_id:
+            raise CommandError("--municipality is for staff of a national agency only.")
+        return self._scope(role, "municipality", Municipality, slug)
 
     def _user(self, username, *, create, email):
         User = get_user_model()
