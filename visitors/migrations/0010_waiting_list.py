@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('schedule', '0006_booking_times'),
-        ('visitors', '0008_booking_privacy_task'),
+        ('visitors', '0009_tally_tap_keys'),
     ]
 
     operations = [
