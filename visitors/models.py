@@ -566,6 +566,9 @@ class VisitRollup(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return f"{self.day} {self.venue_id} {self.agency_id} {self.occurrence_id}: {self.visits}"
+
 
 class VisitDailyCount(VisitRollup):
     """Visits and people per cell and value of one breakdown; the "total"
