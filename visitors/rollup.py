@@ -14,7 +14,7 @@ call it themselves. ``rebuild()`` recomputes everything
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, IntegerField, Q, Sum, Value
+from django.db.models import BigIntegerField, CharField, Count, F, Q, Sum, Value
 from django.db.models.functions import Cast, ExtractHour, TruncDate
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
@@ -75,7 +75,8 @@ def _grouped(visits, **dimensions):
 
 
 def _count_rows(visits):
-    no_agency = Value(None, output_field=IntegerField())
+    # Typed, so that PostgreSQL can unite it with the referral rows' agency ids.
+    no_agency = Cast(Value(None), BigIntegerField())
     parts = [
         _grouped(visits, r_breakdown=Value(RollupBreakdown.TOTAL), r_value=Value(""), r_ref=no_agency),
         _grouped(
