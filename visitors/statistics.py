@@ -8,7 +8,9 @@ already in the active language, numbers as ``int`` or ``Decimal``, a
 returns HTML.
 
 Every figure is an aggregate computed by the database (``GROUP BY``); no
-code loops over visits. Periods are cut at Stockholm midnight: a visit at
+code loops over visits. The figures of visits are sums over the daily
+rollup (visitors/rollup.py, ``ReportBuilder``); ``RawReportBuilder`` gives
+the same from the visits themselves. Periods are cut at Stockholm midnight: a visit at
 23:30 on 30 November belongs to November, in summer and in winter time.
 
     scope = Scope.for_user(request.user)          # PermissionDenied: no role
