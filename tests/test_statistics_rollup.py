@@ -216,23 +216,27 @@ def test_after_any_logs_corrections_deletions_and_tallies_the_rollup_equals_the_
 
 
 @pytest.mark.parametrize(
-    ("day", "month"),
+    ("day", "clock", "month"),
     [
-        (datetime.date(2026, 3, 31), Period.month(2026, 3)),
-        (datetime.date(2026, 10, 31), Period.month(2026, 10)),
+        (datetime.date(2026, 3, 31), datetime.time(23, 30), Period.month(2026, 3)),
+        (datetime.date(2026, 10, 31), datetime.time(23, 30), Period.month(2026, 10)),
+        # 22:10 and 23:05 on the evening before in UTC.
+        (datetime.date(2026, 4, 1), datetime.time(0, 10), Period.month(2026, 4)),
+        (datetime.date(2026, 11, 1), datetime.time(0, 5), Period.month(2026, 11)),
     ],
 )
-def test_a_visit_at_half_past_eleven_on_the_last_evening_counts_in_that_month(world, day, month):
+def test_a_visit_late_or_early_in_the_night_counts_on_its_stockholm_day(world, day, clock, month):
     def visits(period):
         return build_report(Scope.all(), period).figure("visits").value
 
     before, next_before = visits(month), visits(month.next())
     log(world, {
-        "agency": world.agencies["tax"], "venue": world.venues["mjolby"], "occurrence": None,
-        "started_at": wall_clock(day, datetime.time(23, 30)), "topics": ["tax"], "eservices": [],
+        "agency": world.agencies["kalmar_service"], "venue": world.venues["kalmar"],
+        "occurrence": None, "started_at": wall_clock(day, clock), "topics": ["tax"], "eservices": [],
     })  # fmt: skip
-    assert VisitDailyCount.objects.get(breakdown=RollupBreakdown.TOTAL, day=day).visits == 1
-    assert VisitDailyCount.objects.get(breakdown=RollupBreakdown.HOUR, day=day).value == "23"
+    cell = VisitDailyCount.objects.filter(day=day, venue=world.venues["kalmar"])
+    assert cell.get(breakdown=RollupBreakdown.TOTAL).visits == 1
+    assert cell.get(breakdown=RollupBreakdown.HOUR).value == str(clock.hour)
     assert (visits(month), visits(month.next())) == (before + 1, next_before)
 
 
