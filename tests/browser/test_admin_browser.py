@@ -211,3 +211,28 @@ def test_sessions_on_holidays_pass_axe_core_and_cancel_in_one_click(
     page.wait_for_url(f"**/admin/schedule/staffedslot/{slot.pk}/change/")
     assert page.locator("#holiday-sessions").count() == 0
     assert slot.occurrences.get(date=eve).cancellation_reason == "Julafton"
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_changed_admin_pages_pass_axe_core_on_a_phone(
+    lena_and_her_series, new_page, live_server, axe, language
+):
+    """The pages issue 10 changed, at 360 px in both languages: the index
+    with its shortcuts, the period page, the occurrence list with its date
+    range, the holidays page and the series page (its form-control names;
+    Django's own admin findings are filtered as above)."""
+    slot = lena_and_her_series
+    page = new_page(base_url=live_server.url, language=language, width=360)
+    log_in(page)
+    for url in [
+        "/admin/",
+        "/admin/schedule/occurrence/cancel-period/",
+        "/admin/schedule/occurrence/",
+        f"/admin/schedule/staffedslot/{slot.pk}/holidays/",
+    ]:
+        page.goto(url)
+        violations = [violation for violation in axe(page) if violation["id"] not in DJANGO_ADMIN_RULES]
+        assert not violations, f"{url}:\n{axe.report(violations)}"
+    page.goto(f"/admin/schedule/staffedslot/{slot.pk}/change/")
+    violations = [v for v in axe(page) if v["id"] in NAMING_RULES]
+    assert not violations, axe.report(violations)
