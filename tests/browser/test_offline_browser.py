@@ -249,10 +249,6 @@ def test_a_visit_the_server_refuses_stays_with_its_message_to_correct(
     assert page.locator("#offline-queue").is_hidden()
 
 
-@pytest.mark.skip(
-    reason="Hangs (no Playwright timeout fires) when Sofia logs in again after Maja's logout, since the "
-    "offline branch met main's later merges; issue 15 stays open until this is found and fixed."
-)
 def test_a_shared_tablet_keeps_each_users_queue_for_them(tablet, new_page, live_server, server_log):
     """Sofia's login ends while the tablet is offline; Maja logs in next and
     neither sees nor sends Sofia's visit; Sofia logs in again and it goes
