@@ -27,7 +27,12 @@ from agencies.admin import ScopedAdmin
 from agencies.models import Agency, Venue
 from eserviceverkstad.fields import is_id
 from eserviceverkstad.i18n import format_clock, format_day, format_long_date, format_weekday, language_name
-from sessions.admin_periods import PeriodForm, PeriodSessionsForm, StartsBetweenFilter
+from sessions.admin_periods import (
+    PeriodForm,
+    PeriodSessionsForm,
+    StartsBetweenFilter,
+    cancellation_reason_fields,
+)
 from sessions.models import (
     OFFERED_LANGUAGES,
     Format,
@@ -581,20 +586,7 @@ class OutsideSeriesForm(forms.Form):
     CANCEL, DELETE, KEEP = "cancel", "delete", "keep"
 
     decision = forms.ChoiceField(label=_("what happens to it"), widget=forms.RadioSelect, required=False)
-    reason = forms.CharField(
-        label=_("reason for cancellation"),
-        max_length=300,
-        required=False,
-        help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
-        widget=forms.TextInput(attrs={"class": "vTextField"}),
-    )
-    reason_en = forms.CharField(
-        label=_("reason for cancellation (English)"),
-        max_length=300,
-        required=False,
-        help_text=_("Shown on the English schedule. Leave empty to show the Swedish reason."),
-        widget=forms.TextInput(attrs={"class": "vTextField"}),
-    )
+    reason, reason_en = cancellation_reason_fields(required=False)
 
     def __init__(self, *args, occurrence, referenced, **kwargs):
         super().__init__(*args, prefix=f"occurrence-{occurrence.pk}", **kwargs)
@@ -621,19 +613,7 @@ class OutsideSeriesForm(forms.Form):
 
 
 class CancelOccurrencesForm(forms.Form):
-    reason = forms.CharField(
-        label=_("reason for cancellation"),
-        max_length=300,
-        help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
-        widget=forms.TextInput(attrs={"class": "vTextField"}),
-    )
-    reason_en = forms.CharField(
-        label=_("reason for cancellation (English)"),
-        max_length=300,
-        required=False,
-        help_text=_("Shown on the English schedule. Leave empty to show the Swedish reason."),
-        widget=forms.TextInput(attrs={"class": "vTextField"}),
-    )
+    reason, reason_en = cancellation_reason_fields(required=True)
 
 
 @admin.register(Occurrence)

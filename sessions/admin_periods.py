@@ -106,6 +106,27 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+def cancellation_reason_fields(*, required, label=str):
+    """The reason residents read, in Swedish and (optionally) English: the
+    same two fields on every form that cancels sessions."""
+    return (
+        forms.CharField(
+            label=label(_("reason for cancellation")),
+            max_length=300,
+            required=required,
+            help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
+            widget=forms.TextInput(attrs={"class": "vTextField"}),
+        ),
+        forms.CharField(
+            label=label(_("reason for cancellation (English)")),
+            max_length=300,
+            required=False,
+            help_text=_("Shown on the English schedule. Leave empty to show the Swedish reason."),
+            widget=forms.TextInput(attrs={"class": "vTextField"}),
+        ),
+    )
+
+
 class PeriodForm(forms.Form):
     """Which sessions: a venue (required: a period cancellation is about a
     place), optionally some agencies, and the days."""
@@ -226,20 +247,7 @@ class PeriodSessionsForm(forms.Form):
             "invalid_choice": _("A ticked session is no longer in the period. Look at the list again."),
         },
     )
-    reason = forms.CharField(
-        label=capfirst(_("reason for cancellation")),
-        max_length=300,
-        required=False,
-        help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
-        widget=forms.TextInput(attrs={"class": "vTextField"}),
-    )
-    reason_en = forms.CharField(
-        label=capfirst(_("reason for cancellation (English)")),
-        max_length=300,
-        required=False,
-        help_text=_("Shown on the English schedule. Leave empty to show the Swedish reason."),
-        widget=forms.TextInput(attrs={"class": "vTextField"}),
-    )
+    reason, reason_en = cancellation_reason_fields(required=False, label=capfirst)
 
     def __init__(self, *args, occurrences, undoing, **kwargs):
         super().__init__(*args, **kwargs)
