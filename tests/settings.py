@@ -23,3 +23,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks (such as mail) run at once, in the test's own transaction, so a test
 # sees their outcome; a test that wants the queue sets Conf.SYNC back.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's default in-memory test database. With memory, the
+    # live server's request threads and the test all share one connection,
+    # so one thread's transaction is another's, and a browser test could hang
+    # on it. With a file each thread has its own connection and SQLite's real
+    # locking (WAL, IMMEDIATE, busy timeout), as on a server.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405

@@ -164,3 +164,11 @@ def test_every_catalogue_parses_without_a_broken_entry(language):
     with a warning and the page falls back to English. Refuse that here."""
     with open(BASE_DIR / "locale" / language / "LC_MESSAGES" / "django.po", "rb") as handle:
         read_po(handle, abort_invalid=True)
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_no_catalogue_is_marked_fuzzy_so_each_one_is_compiled(language):
+    """`pybabel compile` skips a catalogue whose header is fuzzy, silently
+    dropping every correction in it (this once happened to English)."""
+    catalogue = read_catalogue(BASE_DIR / "locale" / language / "LC_MESSAGES" / "django.po")
+    assert not catalogue.fuzzy
