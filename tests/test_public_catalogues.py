@@ -71,6 +71,7 @@ PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]+)\))?[-#0 +]*\d*(?:\.\d+)?[diouxX
 TAG = re.compile(r"<[^>]+>")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9@.+-]*")
 NAME_LIKE = re.compile(r"[A-Z0-9@]")
+PARENTHESISED = re.compile(r"\(([^)]*)\)")
 # At least this share of the letters of a translation must be in the script.
 SCRIPT_SHARE = 0.8
 
@@ -97,26 +98,32 @@ def placeholders(text):
 
 
 def placeholder_problem(message):
-    """None when every form keeps the placeholders: a singular message exactly
-    those of its msgid; a plural form those the singular and plural share
-    (the names), and nothing the English has not (a form for one may leave
-    out the count)."""
+    """None when the placeholders survive: a singular message has exactly
+    those of its msgid. A plural form has nothing the English lacks, and the
+    last form (the one for most numbers) all that singular and plural share;
+    a form for one number only may leave out the count ("يومين", two days),
+    which msgfmt --check-format, knowing the plural rule, checks form by form."""
     if not message.pluralizable:
         return None if placeholders(message.id) == placeholders(message.string) else message.string
     singular, plural = (set(placeholders(text)) for text in message.id)
     for form in message.string:
-        found = set(placeholders(form))
-        if not (singular & plural) <= found <= (singular | plural):
+        if not set(placeholders(form)) <= singular | plural:
             return form
+    if not singular & plural <= set(placeholders(message.string[-1])):
+        return message.string[-1]
     return None
 
 
 def _without_names(text, msgid_text):
     """The letters left once placeholders, tags, names and the names the
     English text also holds (words with a capital or a digit: agency names,
-    standards, addresses) are gone. Lower-case English words stay, so a copied
-    English sentence is still caught."""
+    standards, addresses) are gone, and so are Swedish names the English
+    gives in parentheses ("(Myndigheten för digital förvaltning, Digg)").
+    Lower-case English words stay, so a copied English sentence is caught."""
     text = TAG.sub(" ", PLACEHOLDER.sub(" ", text))
+    for group in PARENTHESISED.findall(msgid_text):
+        for name in filter(None, (part.strip() for part in group.split(","))):
+            text = text.replace(name, " ")
     names_in_msgid = {word for word in LATIN_WORD.findall(msgid_text) if NAME_LIKE.search(word)}
     kept_words = names_in_msgid | NAMES
     text = LATIN_WORD.sub(lambda match: " " if match.group(0) in kept_words else match.group(0), text)
