@@ -45,8 +45,7 @@ RESIDENT_LANGUAGES = {
         "CYRILLIC",
     ),
 }
-# While the catalogues are being written, only the ones that exist are checked.
-LANGUAGES = [code for code in sorted(RESIDENT_LANGUAGES) if (BASE_DIR / "locale" / code).is_dir()]
+LANGUAGES = sorted(RESIDENT_LANGUAGES)
 
 # Django's own messages (its exact English msgids) that a resident can meet on
 # the booking and report forms.
