@@ -2,7 +2,7 @@
 Tigrinya, Ukrainian) cover the public pages: every string a resident can meet
 (tests/public_pages.py says which) is there, translated, not fuzzy, not the
 English text copied, written in the language's own script, with the same
-placeholders, and GNU msgfmt --check-format accepts the catalogue.
+placeholders, and both GNU msgfmt --check-format and pybabel compile accept it.
 
 Django has no catalogue for Somali or Tigrinya, so ours carry the Django form
 errors a resident can meet; for Arabic, Persian and Ukrainian Django's own
