@@ -42,6 +42,7 @@ from sessions.models import (
 )
 from sessions.public_holidays import cancel_on_holidays, coming_on_holidays
 from sessions.schedule import (
+    announce_moves,
     awaiting_decision,
     cancel_occurrences,
     delete_unreferenced_occurrences,
@@ -219,8 +220,12 @@ class OccurrenceForm(forms.ModelForm):
         plain = changed - STATUS_INPUTS if cancel or uncancel else changed
         with transaction.atomic():
             if plain:
+                old_start = Occurrence.objects.filter(pk=occurrence.pk).values_list("starts_at", flat=True)
+                old_start = old_start.first()
                 occurrence.changed_by_hand()
                 occurrence.save(update_fields=[*sorted(plain), "is_exception", "sequence", "updated_at"])
+                if old_start and old_start != occurrence.starts_at:
+                    announce_moves({occurrence.pk: old_start})
             if cancel:
                 reason, reason_en = occurrence.cancellation_reason, occurrence.cancellation_reason_en
                 cancel_occurrences([occurrence], reason, reason_en, by=by)

@@ -111,9 +111,11 @@ def sync_occurrences(slot, today=None, now=None):
         StaffedSlot.objects.select_for_update(of=("self",)).filter(pk=slot.pk).first()
         # Sessions that have ended are history, even today's.
         existing = {o.date: o for o in slot.occurrences.filter(date__gte=today, ends_at__gt=now)}
+        old_starts = {occurrence.pk: occurrence.starts_at for occurrence in existing.values()}
         to_create, to_move, gone = _plan(slot, existing, wanted)
         Occurrence.objects.bulk_create(to_create, ignore_conflicts=True)
         Occurrence.objects.bulk_update(to_move, ["starts_at", "ends_at", "sequence", "updated_at"])
+        announce_moves({o.pk: old_starts[o.pk] for o in to_move if o.starts_at != old_starts[o.pk]})
         # A date back in the series is no longer "kept outside" it, so a
         # later edit that drops it again asks the coordinator again.
         slot.occurrences.filter(date__in=list(wanted), kept_outside_series=True).update(
@@ -201,6 +203,13 @@ def extend_horizon():
 # and for ``occurrences_cancelled`` also ``reason`` and ``reason_en``.
 occurrences_cancelled = Signal()
 occurrences_uncancelled = Signal()
+# Sent when occurrences get a new start time (a series edit or a
+# coordinator's change of one occurrence), with
+#   moves: {occurrence id: its start time before the move},
+# INSIDE the moving transaction, unlike the two above: what hangs on an
+# occurrence's time (the bookings' times) must move with it or not at all.
+# A receiver defers what must not happen on a rollback (mail) to on_commit.
+occurrences_moved = Signal()
 
 STATUS_FIELDS = [
     "status",
@@ -210,6 +219,12 @@ STATUS_FIELDS = [
     "sequence",
     "updated_at",
 ]
+
+
+def announce_moves(moves):
+    """Send ``occurrences_moved`` for ``moves`` ({id: old start}), if any."""
+    if moves:
+        occurrences_moved.send(sender=Occurrence, moves=moves)
 
 
 def _locked(occurrences):

@@ -10,6 +10,7 @@ number or an address must never land in the queue or the task log.
 
 import dataclasses
 import datetime
+import functools
 import logging
 import secrets
 
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -343,6 +344,9 @@ def booking_calendar(booking):
     event = Event()
     event.add("uid", f"booking-{booking.reference}@{UID_DOMAIN}")
     event.add("dtstamp", timezone.now())
+    # A moved session sends the same event again; a higher SEQUENCE makes
+    # calendar apps replace the old time instead of keeping both.
+    event.add("sequence", occurrence.sequence)
     event.add("dtstart", booking.starts_at.astimezone(STOCKHOLM))
     event.add("dtend", booking.ends_at.astimezone(STOCKHOLM))
     event.add("summary", summary_lines(booking)[0].split(": ", 1)[1])
@@ -417,6 +421,19 @@ def build_occurrence_cancelled_mail(booking_id):
         )
 
 
+def build_occurrence_moved_mail(booking_id):
+    booking = _booking_for_mail(booking_id)
+    if booking is None or booking.status != BookingStatus.BOOKED or booking.occurrence.is_cancelled:
+        return None
+    with translation.override(booking.site_language):
+        return _mail(
+            booking,
+            _("New time: your time %(reference)s") % {"reference": booking.reference},
+            _("Hello %(name)s, the session you booked has moved. Your new time is below.")
+            % {"name": booking.name},
+        )
+
+
 def sms_text(booking, kind):
     """The text message of ``kind`` for a phone-only booking, in its language."""
     with translation.override(booking.site_language):
@@ -426,6 +443,8 @@ def sms_text(booking, kind):
             text = _("You are booked %(when)s at %(venue)s. Reference %(reference)s.")
         elif kind == "reminder":
             text = _("Reminder: your time %(when)s at %(venue)s. Reference %(reference)s.")
+        elif kind == "moved":
+            text = _("New time: you are now booked %(when)s at %(venue)s. Reference %(reference)s.")
         else:
             text = _("Cancelled: your time %(when)s at %(venue)s. Reason: %(reason)s")
         reason = localized(booking.occurrence, "cancellation_reason")
@@ -481,6 +500,35 @@ def notify_occurrences_cancelled(sender, occurrence_ids, **kwargs):
             send_mail_later("visitors.booking.build_occurrence_cancelled_mail", booking_id)
         elif phone:
             send_sms_later("cancelled", booking_id)
+
+
+def move_with_occurrences(sender, moves, **kwargs):
+    """Receiver of ``sessions.schedule.occurrences_moved``, in the moving
+    transaction: every booking and waiting-list place of a moved occurrence
+    keeps its place in it (shifted as much as its start), and, once that is
+    committed, everyone booked is told the new time, by e-mail, else by text
+    message; bookings without either are on the staff's call list."""
+    for occurrence_id, old_start in moves.items():
+        new_start = Occurrence.objects.filter(pk=occurrence_id).values_list("starts_at", flat=True).first()
+        shift = new_start - old_start
+        Booking.objects.filter(occurrence_id=occurrence_id).update(
+            starts_at=F("starts_at") + shift, ends_at=F("ends_at") + shift
+        )
+        WaitingListEntry.objects.filter(occurrence_id=occurrence_id).update(starts_at=F("starts_at") + shift)
+    booked = list(
+        Booking.objects.filter(
+            occurrence_id__in=list(moves), status=BookingStatus.BOOKED, erased_at__isnull=True
+        ).values_list("pk", "email", "phone")
+    )
+    transaction.on_commit(functools.partial(_tell_moved, booked))
+
+
+def _tell_moved(booked):
+    for booking_id, email, phone in booked:
+        if email:
+            send_mail_later("visitors.booking.build_occurrence_moved_mail", booking_id)
+        elif phone:
+            send_sms_later("moved", booking_id)
 
 
 def is_lecture(occurrence):

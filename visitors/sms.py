@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
-KINDS = ("confirmation", "reminder", "cancelled")
+KINDS = ("confirmation", "reminder", "cancelled", "moved")
 
 
 class OutboxBackend:
