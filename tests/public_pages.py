@@ -46,6 +46,7 @@ PUBLIC_SOURCES = [
     "templates/visitors/booking/offer.html",
     "templates/visitors/booking/slip.html",
     "templates/visitors/booking/waiting.html",
+    "templates/visitors/booking/leave.html",
     "templates/visitors/_error_summary.html",
     "templates/visitors/_field.html",
     # The Python behind those pages: filters, help search, feed, poster, week titles.
@@ -62,6 +63,7 @@ PUBLIC_SOURCES = [
     "visitors/booking_views.py::book",
     "visitors/booking_views.py::waiting_list_join",
     "visitors/booking_views.py::_try_to_wait",
+    "visitors/booking_views.py::waiting_list_leave",
     "visitors/forms.py::BookingForm",
     "visitors/forms.py::WaitingListForm",
     # The CSRF failure page a resident meets after leaving a form open too long.

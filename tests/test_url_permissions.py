@@ -78,6 +78,7 @@ RULES = {
     "visitors:booking_cancel": PUBLIC,
     "visitors:waiting_list_join": PUBLIC,
     "visitors:waiting_list_offer": PUBLIC,
+    "visitors:waiting_list_leave": PUBLIC,
     # Staff see the bookings of their agencies where they may log,
     # coordinators their municipality's (scope: test_booking_staff.py).
     "visitors:staff_book": OWN_OBJECT,
@@ -220,6 +221,7 @@ def url_for(name, visit):
         "visitors:booking_cancel": {"token": booking_tokens(visit.booking)[1]},
         "visitors:waiting_list_join": {"pk": visit.lecture.pk},
         "visitors:waiting_list_offer": {"token": offer_token(visit.lecture)},
+        "visitors:waiting_list_leave": {"token": offer_token(visit.lecture)},
         "visitors:staff_book": {"pk": visit.lecture.pk},
         "visitors:booking_slip": {"pk": visit.booking.pk},
         "visitors:booking_mark": {"pk": visit.booking.pk},

@@ -205,3 +205,49 @@ def test_erasing_a_residents_data_on_request_also_clears_their_waiting_list_entr
     other.refresh_from_db()
     assert (waiting.name, waiting.email) == ("", "")
     assert other.email == "bertil@example.se"
+
+
+def link_in(message, marker):
+    line = next(line for line in message.body.splitlines() if marker in line)
+    return "/" + line.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_joining_with_an_e_mail_sends_a_mail_with_a_link_to_leave(
+    client, full_time, django_capture_on_commit_callbacks
+):
+    occurrence, _amina = full_time
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        joined = client.post(f"/book/{occurrence.pk}/wait/", wait_data())
+    [waiting_mail] = mail.outbox
+    assert waiting_mail.to == ["bertil@example.se"]
+    assert waiting_mail.subject == "Du står i kö"  # Swedish, the language Bertil used
+    leave = link_in(waiting_mail, "/leave/")
+    assert f'href="{leave}"' in joined.content.decode()  # the joined page has it too
+
+    assert "Ja, lämna kön" in client.get(leave).content.decode()
+    assert WaitingListEntry.objects.get().status == WaitingStatus.WAITING  # a GET leaves nothing
+    assert "Du har lämnat kön" in client.post(leave).content.decode()
+    assert WaitingListEntry.objects.get().status == WaitingStatus.LEFT
+    # The link again: nothing more to do, nothing breaks.
+    assert client.post(leave).status_code == 200
+    assert client.get(leave[:-8] + "x/leave/").status_code == 404
+
+
+def test_saying_no_to_an_offer_offers_the_place_to_the_next_in_line(client, full_time):
+    occurrence, amina = full_time
+    bertil = join(occurrence, "Bertil", email="bertil@example.se")
+    cecilia = join(occurrence, "Cecilia", email="cecilia@example.se")
+    mail.outbox.clear()
+    service.cancel(amina.pk)
+    [offer_mail] = mail.outbox
+    offer_page = client.get(link_in(offer_mail, "/book/offer/")).content.decode()
+    leave = link_in(offer_mail, "/leave/")
+    assert f'href="{leave}"' in offer_page
+    mail.outbox.clear()
+    client.post(leave)
+    bertil.refresh_from_db()
+    cecilia.refresh_from_db()
+    assert (bertil.status, cecilia.status) == (WaitingStatus.LEFT, WaitingStatus.OFFERED)
+    [next_offer] = mail.outbox
+    assert next_offer.to == ["cecilia@example.se"]

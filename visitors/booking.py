@@ -683,7 +683,7 @@ def join_waiting_list(occurrence_id, starts_at, *, name, phone="", email="", sit
         waiting = WaitingListEntry.objects.filter(occurrence=occurrence, status__in=STILL_WAITING)
         if _contact_taken(occurrence, phone, email) or waiting.filter(_same_contact(phone, email)).exists():
             raise BookingRefused(Refusal.DUPLICATE)
-        return WaitingListEntry.objects.create(
+        entry = WaitingListEntry.objects.create(
             occurrence=occurrence,
             starts_at=start,
             name=name,
@@ -691,6 +691,29 @@ def join_waiting_list(occurrence_id, starts_at, *, name, phone="", email="", sit
             email=email,
             site_language=site_language,
         )
+        if email:
+            transaction.on_commit(
+                functools.partial(send_mail_later, "visitors.booking.build_waiting_mail", entry.pk)
+            )
+        return entry
+
+
+def leave_waiting_list(entry_id, *, now=None):
+    """The resident no longer waits. An open offer they leave goes to the
+    next in line at once, under the occurrence's lock as every offer does.
+    Returns False when the entry was no longer waiting (left, taken, ...)."""
+    with transaction.atomic():
+        occurrence_id = WaitingListEntry.objects.values_list("occurrence_id", flat=True).get(pk=entry_id)
+        occurrence = lock_occurrence(occurrence_id)
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry_id)
+        if entry.status not in STILL_WAITING:
+            return False
+        was_offered = entry.status == WaitingStatus.OFFERED
+        entry.status = WaitingStatus.LEFT
+        entry.save(update_fields=["status"])
+        if was_offered:
+            offer_free_places(occurrence, now)
+    return True
 
 
 def offer_deadline(occurrence, now):
@@ -809,6 +832,39 @@ def offer_url(entry):
     return f"{scheme}://{host}" + reverse("visitors:waiting_list_offer", args=[offer_token(entry)])
 
 
+def leave_url(entry):
+    scheme, host = site_origin()
+    return f"{scheme}://{host}" + reverse("visitors:waiting_list_leave", args=[offer_token(entry)])
+
+
+def build_waiting_mail(entry_id):
+    """ "You are on the waiting list", with the link to leave it."""
+    entry = (
+        WaitingListEntry.objects.select_related("occurrence__slot__venue")
+        .filter(pk=entry_id, status=WaitingStatus.WAITING, erased_at__isnull=True)
+        .exclude(email="")
+        .first()
+    )
+    if entry is None:
+        return None
+    with translation.override(entry.site_language):
+        when = entry.local_start
+        lines = [
+            _("Hello %(name)s, you are on the waiting list for %(day)s at %(time)s at %(venue)s.")
+            % {
+                "name": entry.name,
+                "day": format_long_date(when.date()),
+                "time": format_clock(when),
+                "venue": entry.occurrence.slot.venue.name,
+            },
+            _("If a place becomes free, we will write to you. Then you have a short time to take it."),
+            "",
+            _("No longer need it? Leave the waiting list here:"),
+            leave_url(entry),
+        ]
+        return EmailMessage(subject=_("You are on the waiting list"), body="\n".join(lines), to=[entry.email])
+
+
 def build_offer_mail(entry_id):
     entry = (
         WaitingListEntry.objects.filter(pk=entry_id, status=WaitingStatus.OFFERED, erased_at__isnull=True)
@@ -829,6 +885,9 @@ def build_offer_mail(entry_id):
             offer_url(entry),
             "",
             _("If you do not take it, the place goes to the next person in line."),
+            "",
+            _("Do not want it? Say no here, so that the next person gets it sooner:"),
+            leave_url(entry),
         ]
         return EmailMessage(subject=_("A place is free for you"), body="\n".join(lines), to=[entry.email])
 

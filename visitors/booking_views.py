@@ -279,9 +279,12 @@ def waiting_list_join(request, pk):
     if request.method == "POST":
         status = _try_to_wait(request, occurrence, form)
         if status == 302:
-            return render(
-                request, "visitors/booking/waiting.html", {"occurrence": occurrence, "joined": True}
-            )
+            context = {
+                "occurrence": occurrence,
+                "joined": True,
+                "leave_token": service.offer_token(form.entry),
+            }
+            return render(request, "visitors/booking/waiting.html", context)
     context = {"occurrence": occurrence, "form": form, "is_lecture": service.is_lecture(occurrence)}
     return render(request, "visitors/booking/waiting.html", context, status=status)
 
@@ -301,7 +304,7 @@ def _try_to_wait(request, occurrence, form):
         return 400
     data = form.cleaned_data
     try:
-        service.join_waiting_list(
+        form.entry = service.join_waiting_list(
             occurrence.pk,
             form.chosen_start(),
             name=data["name"].strip(),
@@ -323,7 +326,7 @@ def waiting_list_offer(request, token):
     entry = service.entry_from_token(token)
     if entry is None:
         return render(request, "visitors/booking/invalid_link.html", status=404)
-    context = {"entry": entry, "occurrence": entry.occurrence}
+    context = {"entry": entry, "occurrence": entry.occurrence, "token": token}
     if request.method == "POST":
         try:
             booking = service.take_offer(entry.pk)
@@ -335,6 +338,23 @@ def waiting_list_offer(request, token):
     if entry.status != service.WaitingStatus.OFFERED:
         context["refused"] = service.REFUSAL_MESSAGES[service.Refusal.OFFER_GONE]
     return render(request, "visitors/booking/offer.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def waiting_list_leave(request, token):
+    """The "leave the waiting list" link of the waiting-list and offer mails
+    and the joined page. GET asks (a link preview must not leave); POST leaves."""
+    entry = service.entry_from_token(token)
+    if entry is None:
+        return render(request, "visitors/booking/invalid_link.html", status=404)
+    context = {"entry": entry, "occurrence": entry.occurrence, "token": token}
+    if request.method == "POST":
+        context["left"] = True
+        context["was_waiting"] = service.leave_waiting_list(entry.pk)
+    else:
+        context["still_waiting"] = entry.status in service.STILL_WAITING
+    return render(request, "visitors/booking/leave.html", context)
 
 
 @require_POST

@@ -42,6 +42,7 @@ urlpatterns += [
     path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
     path("book/<id:pk>/wait/", booking_views.waiting_list_join, name="waiting_list_join"),
     path("book/offer/<str:token>/", booking_views.waiting_list_offer, name="waiting_list_offer"),
+    path("book/waiting/<str:token>/leave/", booking_views.waiting_list_leave, name="waiting_list_leave"),
 ]
 # Booking: staff pages.
 urlpatterns += [
