@@ -47,6 +47,7 @@ COORDINATOR_PERMISSIONS = [
     "visitors.view_visit",
     "visitors.view_visitchange",
     "visitors.view_booking",
+    "visitors.view_waitinglistentry",
     "visitors.view_smsmessage",
 ]
 

@@ -8,9 +8,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Membership, Role
+from agencies.permissions import COORDINATORS_GROUP, ensure_role_groups
 from tests import factories
 from tests.booking_fixture import booking_data, kalmar_world
 from visitors import booking as service
@@ -251,3 +253,31 @@ def test_saying_no_to_an_offer_offers_the_place_to_the_next_in_line(client, full
     assert (bertil.status, cecilia.status) == (WaitingStatus.LEFT, WaitingStatus.OFFERED)
     [next_offer] = mail.outbox
     assert next_offer.to == ["cecilia@example.se"]
+
+
+def test_a_coordinator_sees_their_municipalitys_waiting_list_in_the_admin_and_cannot_change_it(
+    client, full_time
+):
+    occurrence, _amina = full_time
+    bertil = join(occurrence, "Bertil", email="bertil@example.se")
+    coordinators = ensure_role_groups()[COORDINATORS_GROUP]
+    people = {}
+    for username, town in (
+        ("karin", occurrence.slot.venue.municipality),
+        ("maria", factories.municipality()),
+    ):
+        people[username] = User.objects.create_user(username, is_staff=True)
+        Membership.objects.create(user=people[username], role=Role.COORDINATOR, municipality=town)
+        people[username].groups.add(coordinators)
+    url = reverse("admin:visitors_waitinglistentry_changelist")
+
+    client.force_login(people["karin"])
+    assert list(client.get(url).context["cl"].result_list) == [bertil]
+    change = reverse("admin:visitors_waitinglistentry_change", args=[bertil.pk])
+    client.post(change, {"status": WaitingStatus.LEFT})
+    bertil.refresh_from_db()
+    assert bertil.status == WaitingStatus.WAITING
+
+    client.force_login(people["maria"])  # Mjölby's coordinator
+    assert list(client.get(url).context["cl"].result_list) == []
+    assert client.get(change).status_code in (302, 404)

@@ -5,7 +5,7 @@ the audit trail."""
 from django.contrib import admin
 
 from agencies.admin import ScopedAdmin
-from visitors.models import Booking, SmsMessage, Visit, VisitChange
+from visitors.models import Booking, SmsMessage, Visit, VisitChange, WaitingListEntry
 
 
 class ReadOnlyScopedAdmin(ScopedAdmin):
@@ -56,6 +56,19 @@ class BookingAdmin(ReadOnlyScopedAdmin):
     date_hierarchy = "starts_at"
     list_select_related = ("occurrence__slot__agency",)
     search_fields = ("reference",)
+
+
+@admin.register(WaitingListEntry)
+class WaitingListEntryAdmin(ReadOnlyScopedAdmin):
+    """Who waits for which full time, and how their offers went. Offers are
+    made, passed on and taken by the booking service (visitors/booking.py),
+    never by hand, so that the lock and the count stay in one place."""
+
+    municipality_path = "occurrence__slot__venue__municipality"
+    list_display = ("starts_at", "occurrence", "status", "offer_ends_at", "created_at")
+    list_filter = ("status",)
+    date_hierarchy = "starts_at"
+    list_select_related = ("occurrence__slot__agency",)
 
 
 @admin.register(SmsMessage)
