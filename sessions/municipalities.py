@@ -52,10 +52,6 @@ def chosen_page_redirect(request):
     return HttpResponseRedirect(reverse("municipality:home", args=[slug]))
 
 
-def is_multi_municipality():
-    return Municipality.objects.order_by()[:2].count() > 1
-
-
 def by_region(municipalities):
     """[{"region": "Kalmar län", "municipalities": [...]}, ...], regions and
     names in the active language's alphabetical order; municipalities

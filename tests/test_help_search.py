@@ -308,7 +308,7 @@ def test_help_page_with_a_match_shows_agency_eservice_what_to_bring_and_next_tim
     assert "What to bring" in page
     assert "The letter or e-mail with the offer of a place." in page
     assert "Next times in the workshop" in page
-    assert 'href="/schedule/?agency=mjolby-barnomsorg"' in page
+    assert 'href="/mjolby/schedule/?agency=mjolby-barnomsorg"' in page
     assert 'value="forskoleplats"' in page  # the search box keeps the query
 
 

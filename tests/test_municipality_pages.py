@@ -102,9 +102,13 @@ def test_an_unknown_municipality_is_a_404_page(client, region):
         assert client.get(path).status_code == 404, path
 
 
-def test_a_municipality_week_page_lists_only_its_sessions(client, region):
+def test_a_municipality_week_page_lists_only_its_sessions(client, region, django_assert_num_queries):
     week = IsoWeek.containing(next_thursday())
-    page = client.get(f"/kalmar/schedule/{week}/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    # Queries: the schedule version; the municipality; the filter's venues,
+    # agencies, topics and languages; the week's occurrences with series,
+    # agency and venue; their topics.
+    with django_assert_num_queries(8):
+        page = client.get(f"/kalmar/schedule/{week}/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert "Skatteverket" in page and "Barnomsorg Mjölby" not in page
     # The filter offers Kalmar's venues only, and its links stay in Kalmar.
     assert "Mjölby bibliotek" not in page
