@@ -115,8 +115,9 @@ class ScopedAdmin(IdSafeAdmin):
 @admin.register(Municipality)
 class MunicipalityAdmin(ScopedAdmin):
     municipality_path = "pk"
-    list_display = ("name", "formal_name", "slug", "contact_email")
-    search_fields = ("name", "formal_name", "slug")
+    list_display = ("name", "formal_name", "region", "slug", "contact_email")
+    list_filter = ("region",)
+    search_fields = ("name", "formal_name", "slug", "region")
     prepopulated_fields = {"slug": ("name",)}
 
 

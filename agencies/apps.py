@@ -9,6 +9,7 @@ class AgenciesConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from agencies import checks  # noqa: F401  (registers the system checks)
         from agencies.permissions import create_role_groups_after_migrate
 
         post_migrate.connect(

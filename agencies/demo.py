@@ -36,12 +36,14 @@ MUNICIPALITIES = [
         "slug": "mjolby",
         "name": "Mjölby",
         "formal_name": "Mjölby kommun",
+        "region": "Östergötlands län",
         "contact_email": "e-serviceverkstad.mjolby@example.org",
     },
     {
         "slug": "kalmar",
         "name": "Kalmar",
         "formal_name": "Kalmar kommun",
+        "region": "Kalmar län",
         "contact_email": "e-serviceverkstad.kalmar@example.org",
     },
 ]

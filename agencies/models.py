@@ -19,6 +19,7 @@ from eserviceverkstad.colours import (
     text_colour_for,
 )
 from eserviceverkstad.i18n import localized
+from eserviceverkstad.reserved_paths import is_reserved
 
 # A schedule colour is shown as a badge on the white page: WCAG 1.4.11 asks
 # 3:1 against the page, and the badge text must reach AA against the colour.
@@ -32,6 +33,20 @@ def validate_schedule_colour(value):
         raise ValidationError(_("This colour is too pale to see on the white page. Choose a darker colour."))
     if contrast_ratio(value, text_colour_for(value)) < AA_NORMAL_TEXT:
         raise ValidationError(_("Text on this colour would be hard to read."))
+
+
+def validate_not_a_site_path(value):
+    """A municipality's page is /<slug>/: the slug may not be one of the
+    site's own first path segments (read from the URLconf)."""
+    if is_reserved(value):
+        raise ValidationError(
+            _(
+                "“%(slug)s” cannot be used: the site already has its own pages at /%(slug)s/. "
+                "Choose another slug, for example %(slug)s-kommun."
+            ),
+            code="reserved",
+            params={"slug": value},
+        )
 
 
 # Bookings' personal data are deleted this many days after the session,
@@ -48,7 +63,18 @@ class Municipality(models.Model):
         max_length=120,
         help_text=_("The municipality's own name, as on its letters: e.g. Mjölby kommun"),
     )
-    slug = models.SlugField(_("slug"), max_length=60)
+    # The municipality's page is /<slug>/, so the slug must not be a path
+    # of the site's own.
+    slug = models.SlugField(
+        _("slug"),
+        max_length=60,
+        validators=[validate_not_a_site_path],
+        help_text=_("The municipality's page is at /slug/: e.g. mjolby"),
+    )
+    # The county (län) residents look under on the "Where do you live?" page.
+    region = models.CharField(
+        _("region"), max_length=60, blank=True, help_text=_("The county it lies in: e.g. Östergötlands län")
+    )
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     # Each municipality follows its own records decision (gallringsbeslut).
     booking_retention_days = models.PositiveSmallIntegerField(

@@ -48,4 +48,6 @@ urlpatterns = [
     path("", include("visitors.urls")),
     path("", include("agencies.urls")),
     path("", include("sessions.urls")),
+    # Last: /<municipality>/ takes any first segment not used above.
+    path("", include("sessions.municipality_urls")),
 ]

@@ -1,7 +1,8 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Municipality, Topic, Venue
+from agencies.models import Agency, AgencyLevel, Municipality, Topic, Venue
 from eserviceverkstad.fields import IdModelChoiceField
 from eserviceverkstad.i18n import language_name, sort_key
 from sessions.models import Format, StaffedSlot, split_languages
@@ -37,8 +38,17 @@ class ScheduleFilterForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language"), required=False)
 
-    def __init__(self, data=None):
+    def __init__(self, data=None, municipality=None):
         super().__init__(data)
+        # On a municipality's own week page the place is given: the choices
+        # are its venues, its own agencies and the national ones.
+        self.municipality = municipality
+        if municipality is not None:
+            del self.fields["municipality"]
+            self.fields["venue"].queryset = Venue.objects.filter(municipality=municipality)
+            self.fields["agency"].queryset = Agency.objects.filter(
+                Q(municipality=municipality) | Q(level=AgencyLevel.NATIONAL)
+            )
         self.fields["language"].choices = [("", _("All languages")), *offered_languages()]
         # Materialise the choices once: len() of a lazy ModelChoiceIterator
         # (which list() and the template's for loop ask for) costs a COUNT
@@ -52,8 +62,14 @@ class ScheduleFilterForm(forms.Form):
                 named.sort(key=lambda choice: sort_key(str(choice[1])))
             field.choices = [empty, *named]
 
+    def municipality_slugs(self):
+        """Every municipality's slug, from the choices already read."""
+        return {str(value) for value, _label in self.fields["municipality"].choices if value}
+
     def apply(self, occurrences):
         data = self.cleaned_data
+        if self.municipality is not None:
+            occurrences = occurrences.filter(slot__venue__municipality=self.municipality)
         lookups = {
             "municipality": "slot__venue__municipality",
             "venue": "slot__venue",

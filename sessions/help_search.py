@@ -16,9 +16,10 @@ import dataclasses
 import functools
 import unicodedata
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, EService, Topic
+from agencies.models import Agency, AgencyLevel, EService, Topic
 from eserviceverkstad.i18n import sort_key
 from sessions.models import Occurrence, StaffedSlot
 
@@ -216,10 +217,15 @@ class Catalogue:
     queries: topics; agencies; e-services; e-service topics; plus the
     topics each agency's series cover."""
 
-    def __init__(self):
+    def __init__(self, municipality=None):
         self.topics = all_topics()
-        self.agencies = {agency.pk: agency for agency in Agency.objects.all()}
-        self.eservices = list(EService.objects.all())
+        agencies = Agency.objects.all()
+        # A municipality's help finder answers with its own offices and the
+        # national agencies, not with another municipality's.
+        if municipality is not None:
+            agencies = agencies.filter(Q(municipality=municipality) | Q(level=AgencyLevel.NATIONAL))
+        self.agencies = {agency.pk: agency for agency in agencies}
+        self.eservices = [e for e in EService.objects.all() if e.agency_id in self.agencies]
         self.eservice_topics = {}
         for eservice_id, topic_id in EService.topics.through.objects.values_list("eservice_id", "topic_id"):
             self.eservice_topics.setdefault(eservice_id, set()).add(topic_id)
@@ -227,6 +233,8 @@ class Catalogue:
         for agency_id, topic_id in StaffedSlot.topics.through.objects.values_list(
             "staffedslot__agency_id", "topic_id"
         ):
+            if agency_id not in self.agencies:
+                continue
             self.series_topics.setdefault(agency_id, []).append(topic_id)
 
     def topic_phrases(self, topic):
@@ -288,11 +296,14 @@ def _attach_topics(answers, catalogue, topic_scores):
         answer.eservices.sort(key=lambda eservice: sort_key(eservice.display_name))
 
 
-def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES):
-    """Up to ``per_agency`` coming sessions for each agency, in one query."""
+def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES, municipality=None):
+    """Up to ``per_agency`` coming sessions for each agency, in one query;
+    with ``municipality``, at its venues only."""
+    occurrences = Occurrence.objects.filter(slot__agency_id__in=agency_ids)
+    if municipality is not None:
+        occurrences = occurrences.filter(slot__venue__municipality=municipality)
     ranked = (
-        Occurrence.objects.filter(slot__agency_id__in=agency_ids)
-        .next_per("slot__agency_id", per_agency, now)
+        occurrences.next_per("slot__agency_id", per_agency, now)
         .select_related("slot__venue")
         .order_by("starts_at", "pk")
     )
@@ -306,15 +317,17 @@ def all_topics():
     return sorted(Topic.objects.all(), key=lambda topic: sort_key(topic.display_name))
 
 
-def search(text):
+def search(text, municipality=None):
     """Answers for the resident's ``text``. Never raises on odd input: a
-    query we cannot use gives a ``problem`` message and the topic list."""
+    query we cannot use gives a ``problem`` message and the topic list.
+    With ``municipality``: its agencies and the national ones, with their
+    next times there."""
     text = (text or "").strip()
     result = SearchResult(query=text[:MAX_QUERY_LENGTH], problem=check_query(text) if text else "")
     if not text or result.problem:
         result.topics = all_topics()
         return result
-    catalogue = Catalogue()
+    catalogue = Catalogue(municipality)
     query = Words.of(text)
     topic_scores = _score_topics(query, catalogue)
     answers = sorted(_collect_answers(query, catalogue, topic_scores).values(), key=Answer.sort_key)
@@ -323,7 +336,7 @@ def search(text):
         return result
     answers = [a for a in answers if a.score >= answers[0].score * RELATIVE_CUT][:MAX_ANSWERS]
     _attach_topics(answers, catalogue, topic_scores)
-    upcoming = next_times_by_agency([answer.agency.pk for answer in answers])
+    upcoming = next_times_by_agency([answer.agency.pk for answer in answers], municipality=municipality)
     for answer in answers:
         answer.next_times = upcoming.get(answer.agency.pk, [])
     result.answers = answers

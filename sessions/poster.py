@@ -185,8 +185,11 @@ def qr_data_uri(url):
 
 def live_schedule_url(request, venue):
     """Where the poster's QR code leads: this venue's current week, always
-    up to date (the poster itself is the week it was printed for)."""
-    return request.build_absolute_uri(reverse("schedule:week") + f"?venue={venue.slug}")
+    up to date (the poster itself is the week it was printed for), on its
+    municipality's page, which stays at its address however many
+    municipalities the site serves."""
+    week = reverse("municipality:week", args=[venue.municipality.slug])
+    return request.build_absolute_uri(f"{week}?venue={venue.slug}")
 
 
 def clock_range(occurrence):

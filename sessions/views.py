@@ -9,8 +9,9 @@ import re
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
@@ -19,12 +20,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from agencies.models import Agency, AgencyLevel, EService, Topic, TryItem, Venue
+from agencies.models import Agency, AgencyLevel, EService, Municipality, Topic, TryItem, Venue
 from eserviceverkstad.i18n import format_day, sort_key
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
 from sessions.help_search import next_times_by_agency, search
 from sessions.models import Format, Occurrence, by_local_day, wall_clock
+from sessions.municipalities import (
+    all_slugs,
+    by_region,
+    chosen_page_redirect,
+    matching,
+    remember,
+    scoped_redirect,
+)
 from sessions.page_cache import cache_public_page, not_for_others, query_filters, schedule_version
 from sessions.poster import poster_pages
 from sessions.weeks import IsoWeek
@@ -45,32 +54,89 @@ def _by_venue_id(occurrences):
     return by_venue
 
 
-@require_safe
-@cache_public_page(minutes=1)
-def home(request):
-    # Queries: venues with municipality; occurrences happening now; the next
-    # sessions per venue.
+def _venue_now_rows(venues, occurrences):
+    # Queries: occurrences happening now; the next sessions per venue.
     now = timezone.now()
-    venues = list(Venue.objects.select_related("municipality"))
-    here_now = {}
-    for occurrence in Occurrence.objects.happening_at(now).select_related(
-        "slot__agency", "slot__venue__municipality"
-    ):
-        here_now.setdefault(occurrence.slot.venue_id, []).append(occurrence)
+    here_now = _by_venue_id(
+        occurrences.happening_at(now).select_related("slot__agency", "slot__venue__municipality")
+    )
     upcoming = _by_venue_id(
-        Occurrence.objects.next_per("slot__venue_id", NEXT_PER_VENUE, now)
+        occurrences.next_per("slot__venue_id", NEXT_PER_VENUE, now)
         .select_related("slot__agency", "slot__venue__municipality")
         .order_by("starts_at", "pk")
     )
-    rows = [
+    return [
         {"venue": venue, "here_now": here_now.get(venue.pk, []), "next": upcoming.get(venue.pk, [])}
         for venue in venues
     ]
-    return render(
-        request,
-        "sessions/home.html",
-        {"rows": rows, "this_week": IsoWeek.containing(timezone.localdate()), "today": format_day(now)},
-    )
+
+
+@require_safe
+def home(request):
+    """``/``: with one municipality, who is here now and next at every
+    venue; with several, "Where do you live?", or straight to the page of
+    the municipality the resident chose before."""
+    chosen = chosen_page_redirect(request)
+    if chosen is not None:
+        patch_vary_headers(chosen, ["Cookie"])
+        return chosen
+    response = _front_page(request)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+@cache_public_page(minutes=1, filters=query_filters("q"))
+def _front_page(request):
+    # Queries: the municipalities. With one: venues with municipality;
+    # occurrences happening now; the next sessions per venue.
+    municipalities = list(Municipality.objects.all())
+    if len(municipalities) > 1:
+        return _municipality_chooser(request, municipalities)
+    venues = list(Venue.objects.select_related("municipality"))
+    now = timezone.now()
+    context = {
+        "rows": _venue_now_rows(venues, Occurrence.objects.all()),
+        "this_week": IsoWeek.containing(timezone.localdate()),
+        "today": format_day(now),
+    }
+    return render(request, "sessions/home.html", context)
+
+
+def _municipality_chooser(request, municipalities):
+    query = request.GET.get("q", "").strip()[:100]
+    shown = matching(municipalities, query) if query else municipalities
+    context = {"query": query, "regions": by_region(shown), "count": len(shown), "total": len(municipalities)}
+    return render(request, "sessions/municipality_chooser.html", context)
+
+
+def _municipality_or_404(slug):
+    return get_object_or_404(Municipality, slug=slug)
+
+
+@require_safe
+@cache_public_page(minutes=1)
+def municipality_home(request, municipality):
+    # Queries: the municipality; its venues; occurrences happening now
+    # there; the next sessions per venue.
+    place = _municipality_or_404(municipality)
+    venues = list(place.venues.all())
+    for venue in venues:
+        venue.municipality = place
+    context = {
+        "page_municipality": place,
+        "rows": _venue_now_rows(venues, Occurrence.objects.filter(slot__venue__municipality=place)),
+        "this_week": IsoWeek.containing(timezone.localdate()),
+        "today": format_day(timezone.now()),
+    }
+    return render(request, "sessions/municipality_home.html", context)
+
+
+@require_safe
+def choose_municipality(request, municipality):
+    """A link on "Where do you live?": remember the choice, go to its page.
+    Never cached: it sets a cookie."""
+    place = _municipality_or_404(municipality)
+    return remember(HttpResponseRedirect(reverse("municipality:home", args=[place.slug])), place)
 
 
 def _by_display_name(objects):
@@ -81,13 +147,24 @@ def _by_display_name(objects):
 
 @require_safe
 @cache_public_page(minutes=5, filters=query_filters("q"))
-def help_finder(request):
+def help_finder(request, municipality=None):
     # Queries, with a search that finds something: topics, agencies,
     # e-services, e-service topics, the topics each agency's series cover,
     # the answers' next times. Without a search (or with one we cannot use):
-    # only the topics.
-    result = search(request.GET.get("q", ""))
-    return render(request, "sessions/help.html", {"result": result, "query": result.query})
+    # only the topics. Plus one: the municipality of /<municipality>/help/,
+    # or at /help/ the number of municipalities (with several, the resident
+    # is sent to their municipality's help finder).
+    if municipality is None:
+        place = None
+        redirect = scoped_redirect(request, "help", all_slugs())
+        if redirect is not None:
+            return redirect
+    else:
+        place = _municipality_or_404(municipality)
+    result = search(request.GET.get("q", ""), municipality=place)
+    return render(
+        request, "sessions/help.html", {"result": result, "query": result.query, "page_municipality": place}
+    )
 
 
 @require_safe
@@ -221,12 +298,20 @@ def _days(week, occurrences, filtered=False):
 
 @require_safe
 @cache_public_page(filters=SCHEDULE_FILTERS)
-def week(request, week=None):
+def week(request, week=None, municipality=None):
     # Queries: the filter's choices (municipalities, venues, agencies,
     # topics, languages), one per filled-in filter to validate it, the
     # week's occurrences with series, agency and venue, and their topics.
+    # On /<municipality>/schedule/: the municipality instead of the
+    # municipalities' choices.
     week = _week_or_404(week)
-    form = ScheduleFilterForm(request.GET)
+    place = municipality and _municipality_or_404(municipality)
+    form = ScheduleFilterForm(request.GET, municipality=place)
+    redirect = (
+        None if place else scoped_redirect(request, "week", form.municipality_slugs(), *_week_arg(week))
+    )
+    if redirect is not None:
+        return redirect
     occurrences, next_time = [], None
     if form.is_valid():
         occurrences = list(form.apply(Occurrence.objects.in_week(week.year, week.week)).for_schedule())
@@ -245,8 +330,15 @@ def week(request, week=None):
         "next_week": next_time and IsoWeek.containing(next_time.local_start.date()),
         "query": request.GET.urlencode(),
         "is_current": week == IsoWeek.containing(timezone.localdate()),
+        "page_municipality": place,
     }
     return render(request, "sessions/week.html", context)
+
+
+def _week_arg(week):
+    # /schedule/ (this week) redirects to /<municipality>/schedule/, a
+    # named week to the same week there.
+    return [] if week == IsoWeek.containing(timezone.localdate()) else [str(week)]
 
 
 def _next_time_after(form, week):
@@ -272,18 +364,26 @@ def agency_colours(request):
 
 @require_safe
 @cache_public_page(filters=SCHEDULE_FILTERS)
-def calendar_feed(request):
+def calendar_feed(request, municipality=None):
     # Queries: the schedule version (cache key and ETag); when not cached,
     # the filter's choices and chosen values, and (unless the client's copy
     # is current) the occurrences with series, agency and venue, and their
     # topics. Calendar clients poll: most requests end at the version.
-    form = ScheduleFilterForm(request.GET)
+    # /<municipality>/schedule.ics: the municipality instead of the
+    # municipalities' choices. The site-wide feed with several
+    # municipalities: one more, counting the events it would list.
+    place = municipality and _municipality_or_404(municipality)
+    form = ScheduleFilterForm(request.GET, municipality=place)
     if not form.is_valid():
         return HttpResponseBadRequest(
             _("Unknown filter in the address. Copy the calendar link from the schedule page again."),
             content_type="text/plain; charset=utf-8",
         )
     occurrences = form.apply(Occurrence.objects.between(*feed_window()))
+    if place is None and len(form.municipality_slugs()) > 1:
+        too_wide = _site_wide_feed_refused(request, form, occurrences)
+        if too_wide is not None:
+            return too_wide
     version = schedule_version(request)
     etag = quote_etag(feed_etag(version, request.GET.urlencode(), get_language()))
     last_modified = version // 1_000_000_000
@@ -298,18 +398,57 @@ def calendar_feed(request):
     conditional = get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
     if conditional is not response:
         return conditional  # 304, or 412 for a failed If-Match
-    response.content = build_calendar(occurrences, _("E-service workshop"))
+    name = (
+        _("E-service workshop")
+        if place is None
+        else _("E-service workshop, %(municipality)s") % {"municipality": place.name}
+    )
+    response.content = build_calendar(occurrences, name)
     response["Content-Disposition"] = 'inline; filename="eserviceverkstad.ics"'
     return response
 
 
+# The most events a site-wide feed of several municipalities lists; more is
+# a whole region's year, which no calendar app shows usefully.
+SITE_WIDE_FEED_LIMIT = 5000
+
+
+def _site_wide_feed_refused(request, form, occurrences):
+    """The 400 for a site-wide feed in an installation with several
+    municipalities: without a municipality, or with more events than
+    SITE_WIDE_FEED_LIMIT. Lists the municipality feeds instead."""
+    if form.cleaned_data.get("municipality") and occurrences.count() <= SITE_WIDE_FEED_LIMIT:
+        return None
+    feeds = "\n".join(
+        f"{m.name}: {request.build_absolute_uri(reverse('municipality:calendar_feed', args=[m.slug]))}"
+        for m in sorted(Municipality.objects.all(), key=lambda m: sort_key(m.name))
+    )
+    message = _(
+        "This calendar would hold the times of every municipality. "
+        "Subscribe to your municipality's calendar instead:"
+    )
+    return HttpResponseBadRequest(f"{message}\n\n{feeds}\n", content_type="text/plain; charset=utf-8")
+
+
 @require_safe
 @cache_public_page(filters=query_filters("venue"))
-def poster(request, week=None):
+def poster(request, week=None, municipality=None):
     # Queries: the venues with their municipality; the week's sessions with
-    # series, agency and venue. (?venue=<slug> prints one venue.)
+    # series, agency and venue. (?venue=<slug> prints one venue.) Plus one:
+    # the municipality of /<municipality>/schedule/print/, or at
+    # /schedule/print/ the municipalities (with several, the resident is
+    # sent to their municipality's poster).
     week = _week_or_404(week)
+    if municipality is None:
+        place = None
+        redirect = scoped_redirect(request, "poster", all_slugs(), *_week_arg(week))
+        if redirect is not None:
+            return redirect
+    else:
+        place = _municipality_or_404(municipality)
     venues = Venue.objects.select_related("municipality")
+    if place is not None:
+        venues = venues.filter(municipality=place)
     if "venue" in request.GET:
         slug = request.GET["venue"]
         # Only a slug reaches the database (a NUL byte is a DataError there).
@@ -325,7 +464,11 @@ def poster(request, week=None):
         .select_related("slot__agency", "slot__venue")
         .order_by("starts_at", "slot__agency__name")
     )
-    context = {"week": week, "pages": poster_pages(request, week, venues, occurrences)}
+    context = {
+        "week": week,
+        "pages": poster_pages(request, week, venues, occurrences),
+        "page_municipality": place,
+    }
     return render(request, "sessions/poster.html", context)
 
 

@@ -27,7 +27,9 @@ from tests.conftest import skip_or_fail
 from tests.with_postgres import DB_NAME, Cluster, find_bindir, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLIC_PAGES = ["/", "/schedule/", "/help/?q=bankid", "/agencies/", "/try/"]
+# The demo has two municipalities: / asks where the resident lives, and the
+# schedule pages are each municipality's.
+PUBLIC_PAGES = ["/", "/mjolby/", "/mjolby/schedule/", "/mjolby/help/?q=bankid", "/agencies/", "/try/"]
 STAFF_PAGES = ["/staff/", "/staff/visits/"]
 DOWN_SECONDS = 3
 # Requests after the restart, so the test sees staff pages come back.

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from agencies.demo import TOPICS as DEMO_TOPICS
+from agencies.models import Municipality
 from sessions.help_search import (
     MAX_QUERY_LENGTH,
     NO_WORDS,
@@ -175,7 +176,7 @@ def test_everyday_words_find_the_right_agency(demo_db, query, first):
 @pytest.mark.parametrize(("language", "query"), [("en", "kindergarten"), ("sv", "dagis")])
 def test_the_help_page_answers_an_everyday_word(client, demo_db, language, query):
     client.cookies["django_language"] = language
-    page = client.get(f"/help/?q={query}").content.decode()
+    page = client.get(f"/mjolby/help/?q={query}").content.decode()
     assert 'class="answers"' in page
     assert "Utbildningsförvaltningen" in page or "Education Administration" in page
 
@@ -183,6 +184,16 @@ def test_the_help_page_answers_an_everyday_word(client, demo_db, language, query
 def test_both_agencies_that_handle_building_permits_are_answers(demo_db):
     slugs = [answer.agency.slug for answer in search("bygglov").answers]
     assert set(slugs) == {"mjolby-medborgarservice", "kalmar-kontaktcenter"}
+
+
+def test_a_municipality_help_finder_answers_with_its_own_and_national_agencies(demo_db):
+    kalmar = Municipality.objects.get(slug="kalmar")
+    assert [answer.agency.slug for answer in search("bygglov", municipality=kalmar).answers] == [
+        "kalmar-kontaktcenter"
+    ]
+    tax = search("deklaration", municipality=kalmar).answers[0]
+    assert tax.agency.slug == "skatteverket"
+    assert {time.slot.venue.municipality_id for time in tax.next_times} == {kalmar.pk}
 
 
 def test_an_answer_says_which_eservice_what_to_bring_and_when(demo_db):
@@ -271,9 +282,9 @@ def test_queries_we_cannot_use_are_named_before_anything_is_read(query, problem)
         ("!!! ???", "Write a word about what you need help with"),
     ],
 )
-def test_help_page_answers_odd_queries_with_a_plain_message(client, db, query, message):
+def test_help_page_answers_odd_queries_with_a_plain_message(client, demo_db, query, message):
     client.cookies["django_language"] = "en"
-    response = client.get("/help/", {"q": query})
+    response = client.get("/mjolby/help/", {"q": query})
     page = response.content.decode()
     assert response.status_code == 200
     assert message in page
@@ -286,9 +297,10 @@ def test_help_page_with_a_match_shows_agency_eservice_what_to_bring_and_next_tim
     client.cookies["django_language"] = "en"
     # Queries: topics; agencies; e-services; e-service topics; the topics
     # each agency's series cover; the answers' next times.
-    # Plus one: the schedule version, the page cache's key.
-    with django_assert_num_queries(7):
-        response = client.get("/help/", {"q": "forskoleplats"})
+    # Plus two: the schedule version, the page cache's key; the
+    # municipality (the demo has two, so each has its help finder).
+    with django_assert_num_queries(8):
+        response = client.get("/mjolby/help/", {"q": "forskoleplats"})
     page = response.content.decode()
     assert response.status_code == 200
     assert "Education Administration – Childcare" in page
@@ -296,12 +308,12 @@ def test_help_page_with_a_match_shows_agency_eservice_what_to_bring_and_next_tim
     assert "What to bring" in page
     assert "The letter or e-mail with the offer of a place." in page
     assert "Next times in the workshop" in page
-    assert 'href="/schedule/?agency=mjolby-barnomsorg"' in page
+    assert 'href="/mjolby/schedule/?agency=mjolby-barnomsorg"' in page
     assert 'value="forskoleplats"' in page  # the search box keeps the query
 
 
 def test_help_page_in_swedish_for_a_query_without_accents(client, demo_db):
-    page = client.get("/help/", {"q": "forsakringskassan"}).content.decode()
+    page = client.get("/mjolby/help/", {"q": "forsakringskassan"}).content.decode()
     assert "Försäkringskassan" in page
     assert "Ansöka om föräldrapenning" in page
     assert "Datumen du vill vara ledig." in page  # what to bring, in Swedish
@@ -310,17 +322,17 @@ def test_help_page_in_swedish_for_a_query_without_accents(client, demo_db):
 def test_help_page_without_a_match_says_so_and_lists_the_topics(client, demo_db, django_assert_num_queries):
     client.cookies["django_language"] = "en"
     # Queries: topics; agencies; e-services; e-service topics; series topics.
-    # Plus one: the schedule version, the page cache's key.
-    with django_assert_num_queries(6):
-        page = client.get("/help/", {"q": "zzzz qqqq"}).content.decode()
+    # Plus two: the schedule version, the page cache's key; the municipality.
+    with django_assert_num_queries(7):
+        page = client.get("/mjolby/help/", {"q": "zzzz qqqq"}).content.decode()
     assert "We found nothing for “zzzz qqqq”" in page
-    assert 'href="/help/?q=Preschool%20place"' in page
+    assert 'href="/mjolby/help/?q=Preschool%20place"' in page
 
 
 def test_help_page_without_a_query_lists_the_topics(client, demo_db, django_assert_num_queries):
     # Queries: topics.
-    # Plus one: the schedule version, the page cache's key.
-    with django_assert_num_queries(2):
-        page = client.get("/help/").content.decode()
-    assert page.count('href="/help/?q=') == len(DEMO_TOPICS)
+    # Plus two: the schedule version, the page cache's key; the municipality.
+    with django_assert_num_queries(3):
+        page = client.get("/mjolby/help/").content.decode()
+    assert page.count('href="/mjolby/help/?q=') == len(DEMO_TOPICS)
     assert 'role="search"' in page

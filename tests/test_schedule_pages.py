@@ -109,12 +109,32 @@ def test_cancelled_occurrence_is_shown_marked_with_its_reason(client, mjolby_chi
     assert "entry-cancelled" in page
 
 
+@pytest.fixture
+def tax_agency_in_mjolby():
+    """Skatteverket at Mjölby's citizen service: a second venue and agency
+    in a one-municipality installation, whose site-wide week page shows all."""
+    office = factories.venue(
+        factories.municipality("Mjölby"), name="Mjölby medborgarservice", slug="mjolby-medborgarservice"
+    )
+    tax = factories.agency(
+        "Skatteverket",
+        slug="skatteverket",
+        kind=AgencyKind.TAX_AGENCY,
+        level=AgencyLevel.NATIONAL,
+        colour="#6b2c91",
+    )
+    return factories.slot(
+        tax, office, weekday=1, languages="sv,ar", format=Format.BOOKED, capacity=1, booking_minutes=30
+    )
+
+
+# A municipality's own week page filters the same way; that it lists only
+# its own sessions is tested in test_municipality_pages.py.
 @pytest.mark.parametrize(
     ("query", "shows_childcare", "shows_tax"),
     [
-        ("municipality=mjolby", True, False),
-        ("municipality=kalmar", False, True),
-        ("venue=kalmar-stadsbibliotek", False, True),
+        ("municipality=mjolby", True, True),
+        ("venue=mjolby-medborgarservice", False, True),
         ("agency=barnomsorg", True, False),
         ("topic=forskoleplats", True, False),
         ("format=booked", False, True),
@@ -125,7 +145,7 @@ def test_cancelled_occurrence_is_shown_marked_with_its_reason(client, mjolby_chi
     ],
 )
 def test_filters_narrow_the_week(
-    client, mjolby_childcare, kalmar_tax_agency, query, shows_childcare, shows_tax
+    client, mjolby_childcare, tax_agency_in_mjolby, query, shows_childcare, shows_tax
 ):
     page = client.get(f"{week_url(this_thursday())}?{query}").content.decode()
     entries = page.split('role="status"')[-1]  # after the filter form's choices
@@ -236,24 +256,29 @@ def test_logged_in_staff_get_a_fresh_page_with_their_menu(client, mjolby_childca
     assert "Logga ut" in client.get(url).content.decode()
 
 
-def test_home_page_shows_who_is_here_now_and_next(
-    client, mjolby_childcare, kalmar_tax_agency, django_assert_num_queries
+def test_a_municipality_page_shows_who_is_here_now_and_next(
+    client, mjolby_childcare, tax_agency_in_mjolby, django_assert_num_queries
 ):
+    factories.venue(factories.municipality("Kalmar"), name="Kalmar stadsbibliotek")
     now = timezone.localtime()
     current = mjolby_childcare.occurrences.filter(starts_at__gt=now).first()
     current.starts_at = now - datetime.timedelta(minutes=10)
     current.ends_at = now + datetime.timedelta(minutes=50)
     current.is_exception = True
     current.save()
-    # Queries: venues; occurrences happening now; the next three per venue.
-    # Plus one: the schedule version, the page cache's key.
-    with django_assert_num_queries(4):
-        page = client.get("/").content.decode()
-    mjolby = page.split('id="venue-')[2]  # Kalmar comes first, alphabetically
-    assert "Mjölby bibliotek" in mjolby
-    here_now = mjolby.split("Här nu")[1].split("Nästa")[0]
+    # Queries: the municipality; its venues; occurrences happening now;
+    # the next three per venue. Plus one: the schedule version, the page
+    # cache's key.
+    with django_assert_num_queries(5):
+        page = client.get("/mjolby/").content.decode()
+    library, office = page.split('id="venue-')[1:]
+    assert "Mjölby bibliotek" in library
+    here_now = library.split("Här nu")[1].split("Nästa")[0]
     assert "Barnomsorg Mjölby" in here_now
-    assert "Skatteverket" in page.split('id="venue-')[1].split("Nästa")[1]
+    assert "Skatteverket" in office.split("Nästa")[1] and "Mjölby medborgarservice" in office
+    # Kalmar's library is on Kalmar's page, not Mjölby's.
+    assert "Kalmar stadsbibliotek" not in page
+    assert "Kalmar stadsbibliotek" in client.get("/kalmar/").content.decode()
 
 
 def test_healthz_reports_database_and_task_cluster(client):

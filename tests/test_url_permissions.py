@@ -26,15 +26,27 @@ STAFF_POST = "staff post"  # as STAFF, and POST only
 OWN_OBJECT = "own object"  # as STAFF, and only one's own (else 404)
 COORDINATOR = "coordinator"  # login, then coordinator
 STAFF_API = "staff api"  # POST only, JSON: 401 (never a redirect) without login, 403 without a role
+# Anyone; with several municipalities (the cast has two) a site-wide
+# schedule address leads to the resident's municipality, or to / to choose
+# one, and the site-wide feed answers 400 listing the municipalities' feeds.
+SITE_WIDE = "site-wide schedule"
+PUBLIC_REDIRECT = "public redirect"  # anyone; GET remembers a choice and redirects
 
 RULES = {
     "schedule:home": PUBLIC,
-    "schedule:week": PUBLIC,
-    "schedule:calendar_feed": PUBLIC,
+    "schedule:week": SITE_WIDE,
+    "schedule:calendar_feed": SITE_WIDE,
     "schedule:agency_colours": PUBLIC,
-    "schedule:poster": PUBLIC,
+    "schedule:poster": SITE_WIDE,
     "schedule:screen": PUBLIC,
-    "schedule:help": PUBLIC,
+    "schedule:help": SITE_WIDE,
+    # A municipality's own pages (sessions/municipality_urls.py).
+    "municipality:home": PUBLIC,
+    "municipality:choose": PUBLIC_REDIRECT,
+    "municipality:week": PUBLIC,
+    "municipality:poster": PUBLIC,
+    "municipality:calendar_feed": PUBLIC,
+    "municipality:help": PUBLIC,
     "schedule:agency_list": PUBLIC,
     "schedule:agency": PUBLIC,
     "schedule:venue": PUBLIC,
@@ -206,6 +218,12 @@ def url_for(name, visit):
         "visitors:tally_save": {"pk": visit.occurrence_today.pk},
         "schedule:week": {"week": "2026-W48"},
         "schedule:poster": {"week": "2026-W48"},
+        "municipality:home": {"municipality": "mjolby"},
+        "municipality:choose": {"municipality": "mjolby"},
+        "municipality:week": {"municipality": "mjolby", "week": "2026-W48"},
+        "municipality:poster": {"municipality": "mjolby", "week": "2026-W48"},
+        "municipality:calendar_feed": {"municipality": "mjolby"},
+        "municipality:help": {"municipality": "mjolby"},
         "schedule:screen": {"venue": visit.places["venue"]},
         "schedule:agency": {"slug": visit.places["agency"]},
         "schedule:venue": {"slug": visit.places["venue"]},
@@ -270,11 +288,23 @@ def check_json_api(client, url, users):
         assert as_user(client, users[name]).post(url).status_code == 400, (url, name)
 
 
+def check_site_wide(client, url):
+    response = as_user(client, None).get(url)
+    if url.endswith(".ics"):
+        assert response.status_code == 400 and b"/mjolby/schedule.ics" in response.content, url
+    else:
+        assert (response.status_code, response["Location"]) == (302, "/"), url
+
+
+# What an anonymous GET answers, for the rules that need no login.
+ANONYMOUS_GET_STATUS = {PUBLIC: 200, PUBLIC_REDIRECT: 302, PUBLIC_POST: 405, ANY_POST: 405}
+
+
 def check(rule, client, url, users):
-    if rule == PUBLIC:
-        assert as_user(client, None).get(url).status_code == 200, url
-    elif rule in (PUBLIC_POST, ANY_POST):
-        assert as_user(client, None).get(url).status_code == 405, url
+    if rule in ANONYMOUS_GET_STATUS:
+        assert as_user(client, None).get(url).status_code == ANONYMOUS_GET_STATUS[rule], url
+    elif rule == SITE_WIDE:
+        check_site_wide(client, url)
     elif rule == STAFF:
         check_login_then_role(client, url, users, "get", let_in=["sofia", "lena"], refused=["olle"])
     elif rule == OWN_OBJECT:

@@ -31,6 +31,10 @@ def is_a4(pdf):
     )
 
 
+# The demo's municipalities, each with its own poster at /<slug>/schedule/print/.
+DEMO_MUNICIPALITIES = ["mjolby", "kalmar"]
+
+
 @pytest.fixture
 def demo_data(transactional_db):
     call_command("seed_demo", force=True, verbosity=0)
@@ -52,22 +56,24 @@ def test_poster_prints_one_a4_page_per_venue(demo_data, new_page, live_server, l
     for _ in range(weeks_ahead):
         week = week.next()
     page = new_page(base_url=live_server.url, language=language)
-    pdf, pages = printed_pages(page, f"/schedule/{week}/print/")
-    venues = Venue.objects.count()
-    assert pages == venues, f"{week} in {language}: {pages} printed pages for {venues} venues"
-    assert is_a4(pdf), f"the pages are not A4: {MEDIA_BOX.findall(pdf)}"
+    # The demo has two municipalities, each with its own poster.
+    for slug in DEMO_MUNICIPALITIES:
+        pdf, pages = printed_pages(page, f"/{slug}/schedule/{week}/print/")
+        venues = Venue.objects.filter(municipality__slug=slug).count()
+        assert pages == venues, f"{slug} {week} in {language}: {pages} printed pages for {venues} venues"
+        assert is_a4(pdf), f"the pages are not A4: {MEDIA_BOX.findall(pdf)}"
     assert not page.problems.all(), "\n".join(page.problems.all())
 
 
 def test_poster_for_one_venue_prints_one_page(demo_data, new_page, live_server):
     page = new_page(base_url=live_server.url)
-    _pdf, pages = printed_pages(page, "/schedule/print/?venue=mjolby-bibliotek")
+    _pdf, pages = printed_pages(page, "/mjolby/schedule/print/?venue=mjolby-bibliotek")
     assert pages == 1
 
 
 def test_printed_poster_hides_the_site_around_it(demo_data, new_page, live_server):
     page = new_page(base_url=live_server.url)
-    page.goto("/schedule/print/")
+    page.goto("/mjolby/schedule/print/")
     page.emulate_media(media="print")
     for selector in (".site-header", ".site-footer", ".poster-intro"):
         assert not page.locator(selector).first.is_visible(), selector
@@ -236,19 +242,20 @@ def test_the_printed_poster_is_readable_from_across_the_room(demo_data, new_page
     page = new_page(base_url=live_server.url, language=language, **PRINTABLE_PX)
     page.emulate_media(media="print")
     for _ in range(4):
-        page.goto(f"/schedule/{week}/print/")
-        for sheet in page.evaluate(POSTER_MEASURES):
-            where = f"{week} {language} {sheet['venue']}"
-            assert sheet["offers"] > 0, where
-            assert min(sheet["times"] + sheet["agencies"]) >= MIN_READABLE_PX - 0.01, (where, sheet)
-            assert sheet["kicker"] > sheet["largest_other"], (where, sheet)
-            assert sheet["filled"] >= 0.6, (where, sheet)
+        for slug in DEMO_MUNICIPALITIES:
+            page.goto(f"/{slug}/schedule/{week}/print/")
+            for sheet in page.evaluate(POSTER_MEASURES):
+                where = f"{week} {language} {sheet['venue']}"
+                assert sheet["offers"] > 0, where
+                assert min(sheet["times"] + sheet["agencies"]) >= MIN_READABLE_PX - 0.01, (where, sheet)
+                assert sheet["kicker"] > sheet["largest_other"], (where, sheet)
+                assert sheet["filled"] >= 0.6, (where, sheet)
         week = week.next()
 
 
 def test_the_print_button_prints_and_is_not_printed(demo_data, new_page, live_server):
     page = new_page(base_url=live_server.url, language="sv")
-    page.goto("/schedule/print/")
+    page.goto("/mjolby/schedule/print/")
     button = page.get_by_role("button", name="Skriv ut affischen")
     assert button.is_visible(), "poster.js shows the button"
     page.evaluate("() => { window.print = () => { window.printed = true; }; }")
@@ -262,7 +269,7 @@ def test_the_print_button_prints_and_is_not_printed(demo_data, new_page, live_se
 def test_without_javascript_there_is_no_dead_print_button(demo_data, browser, live_server):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
-    page.goto("/schedule/print/")
+    page.goto("/mjolby/schedule/print/")
     assert page.locator("[data-print-page]").count() == 1
     assert not page.locator("[data-print-page]").is_visible()
     context.close()

@@ -20,14 +20,19 @@ from sessions.weeks import IsoWeek
 pytestmark = pytest.mark.browser
 
 # Add each public page here as it is made.
+# The demo has two municipalities: / asks "Where do you live?", and the
+# schedule pages are each municipality's (the site-wide ones redirect).
 PUBLIC_PATHS = [
     "/",
-    "/schedule/",
-    "/schedule/?agency=skatteverket",
-    "/help/",
-    "/help/?q=f%C3%B6rskoleplats",
-    "/help/?q=zzzz",
-    "/help/?q=kindergarten",
+    "/?q=kalmar",
+    "/mjolby/",
+    "/kalmar/",
+    "/kalmar/schedule/",
+    "/kalmar/schedule/?agency=skatteverket",
+    "/mjolby/help/",
+    "/mjolby/help/?q=f%C3%B6rskoleplats",
+    "/mjolby/help/?q=zzzz",
+    "/kalmar/help/?q=kindergarten",
     "/agencies/",
     "/agencies/skatteverket/",
     "/agencies/mjolby-barnomsorg/",
@@ -36,7 +41,7 @@ PUBLIC_PATHS = [
     "/try/",
     "/accessibility/",
     "/privacy/",
-    "/schedule/print/",
+    "/mjolby/schedule/print/",
     "/accounts/login/",
     "/accounts/password-reset/",
 ]
@@ -136,15 +141,16 @@ def test_first_tab_reaches_a_visible_skip_link_on_every_page(demo_data, new_page
     assert not problems, "\n".join(problems)
 
 
-def week_with_and_without(agency_slug):
-    """A near week in which ``agency_slug`` has a session, and one in which
-    it has none (the demo's childcare hour is monthly)."""
+def week_with_and_without(agency_slug, municipality="mjolby"):
+    """A near week in which ``agency_slug`` has a session in
+    ``municipality``, and one in which it has none (the demo's childcare
+    hour is monthly)."""
     today = timezone.localdate()
     weeks = [IsoWeek.containing(today + datetime.timedelta(weeks=n)) for n in range(8)]
-    busy = {
-        IsoWeek.containing(o.local_start.date())
-        for o in Occurrence.objects.scheduled().filter(slot__agency__slug=agency_slug, date__gte=today)
-    }
+    sessions = Occurrence.objects.scheduled().filter(
+        slot__agency__slug=agency_slug, slot__venue__municipality__slug=municipality, date__gte=today
+    )
+    busy = {IsoWeek.containing(o.local_start.date()) for o in sessions}
     return next(w for w in weeks if w in busy), next(w for w in weeks if w not in busy)
 
 
@@ -158,15 +164,16 @@ def test_the_changed_resident_pages_pass_axe_on_a_360_pixel_phone(
     with_childcare, without_childcare = week_with_and_without("mjolby-barnomsorg")
     paths = [
         "/",
-        f"/schedule/{with_childcare}/?agency=mjolby-barnomsorg&language=en",
-        f"/schedule/{without_childcare}/?agency=mjolby-barnomsorg",
-        "/help/?q=kindergarten",
-        "/help/?q=dagis",
+        "/mjolby/",
+        f"/mjolby/schedule/{with_childcare}/?agency=mjolby-barnomsorg&language=en",
+        f"/mjolby/schedule/{without_childcare}/?agency=mjolby-barnomsorg",
+        "/mjolby/help/?q=kindergarten",
+        "/mjolby/help/?q=dagis",
         "/agencies/",
         "/agencies/skatteverket/",
         "/venues/mjolby-bibliotek/",
         "/try/",
-        "/schedule/print/",
+        "/mjolby/schedule/print/",
     ]
     problems = []
     for path in paths:
@@ -183,7 +190,7 @@ def test_the_changed_resident_pages_pass_axe_on_a_360_pixel_phone(
 
 def test_an_empty_filtered_week_shows_the_next_time_link(demo_data, new_page, live_server):
     _with, without = week_with_and_without("mjolby-barnomsorg")
-    page = open_page(new_page, live_server, f"/schedule/{without}/?agency=mjolby-barnomsorg", "sv")
+    page = open_page(new_page, live_server, f"/mjolby/schedule/{without}/?agency=mjolby-barnomsorg", "sv")
     link = page.get_by_role("link", name="Nästa gång:")
     assert link.is_visible()
     link.click()
@@ -197,7 +204,7 @@ def test_after_filtering_on_a_phone_the_first_session_is_on_the_first_screen(
     """Filtering used to leave the panel open, pushing the first session
     some 1,300 px down a 360 px phone."""
     week, _without = week_with_and_without("skatteverket")
-    page = open_page(new_page, live_server, f"/schedule/{week}/", "sv", width=PHONE_WIDTH)
+    page = open_page(new_page, live_server, f"/mjolby/schedule/{week}/", "sv", width=PHONE_WIDTH)
     page.locator("details.filters summary").click()
     page.get_by_label("Verksamhet").select_option(label="Skatteverket")
     page.get_by_role("button", name="Visa").click()
