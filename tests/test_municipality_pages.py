@@ -65,7 +65,7 @@ def test_the_search_filters_the_list_without_javascript(client, region):
     page = client.get("/?q=nyb", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert 'href="/nybro/choose/"' in page
     assert 'href="/kalmar/choose/"' not in page and 'href="/mjolby/choose/"' not in page
-    assert "Sökningen ”nyb” gav en kommun." in page
+    assert "Sökningen ”nyb” gav 1 kommun." in page
     # The region's name finds its municipalities too.
     by_region = client.get("/?q=kalmar+län").content.decode()
     assert 'href="/nybro/choose/"' in by_region and 'href="/mjolby/choose/"' not in by_region
