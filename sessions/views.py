@@ -25,7 +25,13 @@ from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
 from sessions.help_search import next_times_by_agency, search
 from sessions.models import Format, Occurrence, by_local_day, wall_clock
-from sessions.page_cache import cache_public_page, not_for_others, query_filters, schedule_version
+from sessions.page_cache import (
+    cache_public_page,
+    not_for_others,
+    query_filters,
+    schedule_versions,
+    venue_page_versions,
+)
 from sessions.poster import poster_pages
 from sessions.weeks import IsoWeek
 
@@ -141,7 +147,7 @@ def agency_detail(request, slug):
 
 
 @require_safe
-@cache_public_page(minutes=5)
+@cache_public_page(minutes=5, versions=venue_page_versions)
 def venue_detail(request, slug):
     # Queries: the venue with its municipality; the coming week's sessions
     # there with series and agency; their topics; each agency's next
@@ -273,7 +279,7 @@ def agency_colours(request):
 @require_safe
 @cache_public_page(filters=SCHEDULE_FILTERS)
 def calendar_feed(request):
-    # Queries: the schedule version (cache key and ETag); when not cached,
+    # Queries: the schedule versions (cache key and ETag); when not cached,
     # the filter's choices and chosen values, and (unless the client's copy
     # is current) the occurrences with series, agency and venue, and their
     # topics. Calendar clients poll: most requests end at the version.
@@ -284,9 +290,9 @@ def calendar_feed(request):
             content_type="text/plain; charset=utf-8",
         )
     occurrences = form.apply(Occurrence.objects.between(*feed_window()))
-    version = schedule_version(request)
-    etag = quote_etag(feed_etag(version, request.GET.urlencode(), get_language()))
-    last_modified = version // 1_000_000_000
+    versions = schedule_versions(request, SCHEDULE_FILTERS(request))
+    etag = quote_etag(feed_etag(versions, request.GET.urlencode(), get_language()))
+    last_modified = max(versions) // 1_000_000_000
     # A 304 keeps the validators and Cache-Control, as RFC 9110 asks, so
     # the client keeps its copy fresh and can ask again.
     response = HttpResponse(content_type="text/calendar; charset=utf-8")
