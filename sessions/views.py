@@ -33,6 +33,7 @@ from sessions.page_cache import (
     venue_page_versions,
 )
 from sessions.poster import poster_pages
+from sessions.week_entries import WeekEntries, by_day, entry_labels, filter_fields
 from sessions.weeks import IsoWeek
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
@@ -213,46 +214,47 @@ def _week_or_404(text):
     return week
 
 
-def _days(week, occurrences, filtered=False):
-    today = timezone.localdate()
-    # Weekends only appear when something happens on them; a filtered week
-    # shows only its days with sessions, so on a phone the first one is in
-    # view rather than below a column of empty days.
-    return [
-        {"date": day, "entries": entries, "is_today": day == today}
-        for day, entries in by_local_day(occurrences, week.days()).items()
-        if entries or (day.weekday() < 5 and not filtered)
-    ]
-
-
 @require_safe
 @cache_public_page(filters=SCHEDULE_FILTERS)
 def week(request, week=None):
     # Queries: the filter's choices (municipalities, venues, agencies,
     # topics, languages), one per filled-in filter to validate it, the
-    # week's occurrences with series, agency and venue, and their topics.
+    # week's sessions as plain rows with series, agency and venue, and their
+    # topics. What each entry shows is made here (sessions/week_entries.py),
+    # so the template follows no relation and asks nothing more.
     week = _week_or_404(week)
     form = ScheduleFilterForm(request.GET)
-    occurrences, next_time = [], None
+    entries, next_time = [], None
     if form.is_valid():
-        occurrences = list(form.apply(Occurrence.objects.in_week(week.year, week.week)).for_schedule())
-        if all(occurrence.is_cancelled for occurrence in occurrences):
+        entries = WeekEntries().entries(form.apply(Occurrence.objects.in_week(week.year, week.week)))
+        if all(entry["cancelled"] for entry in entries):
             next_time = _next_time_after(form, week)
     else:
         not_for_others(request)
     context = {
         "week": week,
         "form": form,
+        "filter_fields": filter_fields(form),
         "active_filters": form.active_filters(),
-        "days": _days(week, occurrences, filtered=form.is_filtered()),
-        "count": len(occurrences),
-        "cancelled": sum(1 for occurrence in occurrences if occurrence.is_cancelled),
+        "days": _days(week, entries, filtered=form.is_filtered()),
+        "labels": entry_labels(),
+        "count": len(entries),
+        "cancelled": sum(1 for entry in entries if entry["cancelled"]),
         "next_time": next_time,
         "next_week": next_time and IsoWeek.containing(next_time.local_start.date()),
         "query": request.GET.urlencode(),
         "is_current": week == IsoWeek.containing(timezone.localdate()),
     }
     return render(request, "sessions/week.html", context)
+
+
+def _days(week, entries, filtered=False):
+    today = timezone.localdate()
+    return [
+        {"date": day, "entries": found, "is_today": day == today}
+        for day, found in by_day(entries, week.days()).items()
+        if found or (day.weekday() < 5 and not filtered)
+    ]
 
 
 def _next_time_after(form, week):
@@ -272,6 +274,8 @@ def agency_colours(request):
     Content-Security-Policy forbids inline styles."""
     agencies = Agency.objects.only("pk", "colour")
     rules = [f".agency-{a.pk}{{background-color:{a.colour};color:{a.text_colour}}}" for a in agencies]
+    # The week page's badges are links: hovered, they keep their colours.
+    rules += [f"a.agency-{a.pk}:hover{{color:{a.text_colour}}}" for a in agencies]
     rules += [f".agency-border-{a.pk}{{border-left-color:{a.colour}!important}}" for a in agencies]
     return HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
 
