@@ -49,6 +49,9 @@ class Municipality(models.Model):
         help_text=_("The municipality's own name, as on its letters: e.g. Mjölby kommun"),
     )
     slug = models.SlugField(_("slug"), max_length=60)
+    # The county (län) it lies in: a region's installation lists its
+    # municipalities by region, and a regional project is one region's.
+    region = models.CharField(_("region"), max_length=60, blank=True, help_text=_("E.g. Kalmar län"))
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     # Each municipality follows its own records decision (gallringsbeslut).
     booking_retention_days = models.PositiveSmallIntegerField(
