@@ -293,7 +293,8 @@ def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES):
     ranked = (
         Occurrence.objects.filter(slot__agency_id__in=agency_ids)
         .next_per("slot__agency_id", per_agency, now)
-        .select_related("slot__venue")
+        # The agency too: a bookable session's "Book" button names it.
+        .select_related("slot__venue", "slot__agency")
         .order_by("starts_at", "pk")
     )
     by_agency = {}
