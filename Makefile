@@ -50,3 +50,4 @@ test: setup-dev lint
 bench: setup-dev
 	$(PY) benchmarks/run.py
 	$(PY) -m benchmarks.bookings
+	$(PY) -m benchmarks.region

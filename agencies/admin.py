@@ -1,6 +1,7 @@
 """Admin for the catalogue: municipalities, venues, agencies, topics,
 e-services and who belongs where."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -15,6 +16,7 @@ from agencies.models import (
     EService,
     Membership,
     Municipality,
+    Role,
     Topic,
     TryItem,
     Venue,
@@ -190,13 +192,30 @@ class EServiceAdmin(ScopedAdmin):
     fields = ("agency", ("name", "name_en"), "slug", "url", "topics", ("what_to_bring", "what_to_bring_en"))
 
 
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "role", "language", "agency", "municipality", "municipalities")
+
+    def clean(self):
+        cleaned = super().clean()
+        # A constraint cannot see a many-to-many field, so the rule is here.
+        if cleaned.get("municipalities") and cleaned.get("role") != Role.PROJECT_LEAD:
+            self.add_error(
+                "municipalities",
+                _("Only a project lead's membership names the municipalities of a project."),
+            )
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(IdSafeAdmin):
+    form = MembershipForm
     list_display = ("user", "role", "agency", "municipality")
     list_filter = ("role", "municipality", "agency")
     list_select_related = ("user", "agency", "municipality")
     search_fields = ("user__username", "user__first_name", "user__last_name", "agency__name")
-    autocomplete_fields = ("user", "agency", "municipality")
+    autocomplete_fields = ("user", "agency", "municipality", "municipalities")
 
     def get_queryset(self, request):
         # Coordinators (if ever given the permission) see the people of

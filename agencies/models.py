@@ -288,7 +288,9 @@ class Role(models.TextChoices):
 
 class Membership(models.Model):
     """Who belongs where: staff belong to an agency, coordinators to a
-    municipality, project leads to the whole project."""
+    municipality, project leads to their project: the municipalities it
+    names (a regional project), or, naming none, all of them (the whole
+    installation, as before a project named any)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -319,6 +321,16 @@ class Membership(models.Model):
         blank=True,
         related_name="memberships",
         verbose_name=_("municipality"),
+    )
+
+    # Only project leads name municipalities here (the admin form checks it:
+    # a constraint cannot see a many-to-many field).
+    municipalities = models.ManyToManyField(
+        Municipality,
+        blank=True,
+        related_name="project_memberships",
+        verbose_name=_("municipalities of the project"),
+        help_text=_("Project leads only: the municipalities of their project. None: all municipalities."),
     )
 
     class Meta:

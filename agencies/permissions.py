@@ -1,9 +1,14 @@
 """Who may see what in the admin.
 
 A coordinator works for one municipality (sometimes several) and sees only
-its venues, series and occurrences; superusers and the regional project lead
-see everything. The rule lives here, once, so every admin and every later
-view asks the same question the same way.
+its venues, series and occurrences. A project lead sees the municipalities
+of their project (``Membership.municipalities``: a region's project lead
+sees the region, not the country); a project lead whose membership names
+none sees every municipality, as every project lead did before memberships
+named any, so existing installations keep working and a national project
+has no list of 290 to keep. Superusers see everything. The rule lives here,
+once, so every admin and every later view asks the same question the same
+way.
 """
 
 from dataclasses import dataclass
@@ -70,14 +75,31 @@ ROLE_GROUPS = {
 }
 
 
+def led_municipality_ids(user):
+    """The municipalities of ``user``'s project as a set of ids, ``None``
+    for the whole installation, or an empty set when they lead no project.
+    One query."""
+    rows = list(
+        Membership.objects.filter(user=user, role=Role.PROJECT_LEAD).values_list("municipalities", flat=True)
+    )
+    if not rows:
+        return set()
+    named = set(rows) - {None}
+    return named or None
+
+
 def municipalities_for(user):
     """The municipalities whose schedule ``user`` may see and edit, as a
     queryset, or ``None`` for all of them."""
     if not (user.is_authenticated and user.is_active):
         return Municipality.objects.none()
-    if user.is_superuser or user.memberships.filter(role=Role.PROJECT_LEAD).exists():
+    if user.is_superuser:
         return None
-    return Municipality.objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR)
+    led = led_municipality_ids(user)
+    if led is None:
+        return None
+    coordinated = Q(memberships__user=user, memberships__role=Role.COORDINATOR)
+    return Municipality.objects.filter(coordinated | Q(pk__in=led)).distinct()
 
 
 def limit_to_municipalities(queryset, user, path, *, include_national=False):
@@ -212,26 +234,33 @@ class StatisticsScope:
 
 def statistics_scope(user):
     """Whose statistics ``user`` may see, or ``None`` when they may see none
-    (no role): project leads and superusers all municipalities, coordinators
-    their municipalities, staff their agencies. One query."""
+    (no role): superusers and project leads of the whole installation all
+    municipalities, project leads of a region and coordinators their
+    municipalities, staff their agencies. One query (a project lead's row
+    comes once per municipality of the project)."""
     if not (user.is_authenticated and user.is_active):
         return None
     if user.is_superuser:
         return StatisticsScope(everything=True)
     memberships = list(
         user.memberships.values(
-            "role", "municipality_id", "agency_id", "agency__municipality_id", "agency__level"
+            "role",
+            "municipality_id",
+            "agency_id",
+            "agency__municipality_id",
+            "agency__level",
+            "municipalities",
         )
     )
-    if any(m["role"] == Role.PROJECT_LEAD for m in memberships):
+    led = [m["municipalities"] for m in memberships if m["role"] == Role.PROJECT_LEAD]
+    if led and None in led:
         return StatisticsScope(everything=True)
     if not memberships:
         return None
     staff = [m for m in memberships if m["role"] == Role.STAFF]
     return StatisticsScope(
-        municipality_ids=frozenset(
-            m["municipality_id"] for m in memberships if m["role"] == Role.COORDINATOR
-        ),
+        municipality_ids=frozenset(m["municipality_id"] for m in memberships if m["role"] == Role.COORDINATOR)
+        | frozenset(led),
         agency_ids=frozenset(m["agency_id"] for m in staff),
         agency_municipality_ids=frozenset(m["agency__municipality_id"] for m in staff) - {None},
         national_staff=any(m["agency__level"] == AgencyLevel.NATIONAL for m in staff),

@@ -8,7 +8,8 @@ What each role needs:
   nothing else; staff do not use the admin.
 - coordinator: a membership of their municipality, ``is_staff`` (the admin
   lets only staff users in) and the "Koordinatorer" group (its permissions).
-- project lead: a project-wide membership, ``is_staff`` and the
+- project lead: a membership of their project (the municipalities it
+  names; none: the whole installation), ``is_staff`` and the
   "Projektledare" group.
 
 Every function is idempotent and says what it changed.
@@ -28,13 +29,18 @@ def _role_group(name):
     return group or ensure_role_groups()[name]
 
 
-def _grant(user, *, role, group_name=None, **scope):
+def _grant(user, *, role, group_name=None, municipalities=(), **scope):
     """Returns the list of what changed, empty when the user had it all."""
     changes = []
     with transaction.atomic():
-        _membership, created = Membership.objects.get_or_create(user=user, role=role, **scope)
+        membership, created = Membership.objects.get_or_create(user=user, role=role, **scope)
         if created:
             changes.append("membership")
+        named = set(membership.municipalities.values_list("pk", flat=True))
+        for municipality in municipalities:
+            if municipality.pk not in named:
+                membership.municipalities.add(municipality)
+                changes.append(f"municipality {municipality.name}")
         if group_name:
             if not user.is_staff:
                 user.is_staff = True
@@ -59,5 +65,18 @@ def grant_coordinator(user, municipality):
     return _grant(user, role=Role.COORDINATOR, group_name=COORDINATORS_GROUP, municipality=municipality)
 
 
-def grant_project_lead(user):
-    return _grant(user, role=Role.PROJECT_LEAD, group_name=PROJECT_LEADS_GROUP)
+def grant_project_lead(user, municipalities=()):
+    """Project lead of the whole installation, or, naming ``municipalities``,
+    of a project of those (added to any the membership names already)."""
+    return _grant(user, role=Role.PROJECT_LEAD, group_name=PROJECT_LEADS_GROUP, municipalities=municipalities)
+
+
+def project_municipalities(user):
+    """The names of the municipalities of ``user``'s project; empty for the
+    whole installation."""
+    return list(
+        Membership.objects.filter(user=user, role=Role.PROJECT_LEAD)
+        .exclude(municipalities=None)
+        .order_by("municipalities__name")
+        .values_list("municipalities__name", flat=True)
+    )

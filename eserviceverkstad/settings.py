@@ -295,6 +295,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "eserviceverkstad_cache",
+        # Above the default 300: a region keeps a schedule version per venue
+        # and municipality here (some 900), and culling would drop them.
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     },
     # Rendered public pages, per process; see sessions/page_cache.py.
     # PAGE_CACHE=false keeps nothing, so every request renders (the "uncached"

@@ -124,8 +124,8 @@ def build_calendar(occurrences, name):
     return calendar.to_ical()
 
 
-def feed_etag(version, query, language):
-    """An ETag from what changes the feed: the schedule version (replaced by
-    every change), the filters and the language."""
-    raw = f"{version}|{query}|{language}".encode()
+def feed_etag(versions, query, language):
+    """An ETag from what changes the feed: the schedule versions of what it
+    shows (sessions/page_cache.py), the filters and the language."""
+    raw = f"{versions}|{query}|{language}".encode()
     return hashlib.sha256(raw).hexdigest()[:32]

@@ -1,5 +1,6 @@
 from django import forms
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, AgencyLevel, Municipality, Topic, Venue
@@ -21,6 +22,27 @@ def offered_languages():
     for value in StaffedSlot.objects.order_by().values_list("languages", flat=True).distinct():
         codes.update(split_languages(value))
     return sorted(((code, language_name(code)) for code in codes), key=lambda pair: sort_key(pair[1]))
+
+
+# The columns a choice's label comes from (Swedish, then English), read as
+# plain rows: a region lists 290 municipalities, 600 venues and as many
+# agencies, and model instances for each cost more than the page's entries.
+LABEL_COLUMNS = {
+    "municipality": ("name",),
+    "venue": ("name",),
+    "agency": ("name", "name_en"),
+    "topic": ("name", "name_en"),
+}
+
+
+def _slug_choices(queryset, columns):
+    """(slug, label in the active language) of each row, as
+    ``display_label`` would give for the model instance. One query."""
+    in_english = (get_language() or "sv").startswith("en")
+    return [
+        (slug, english[0] if in_english and english and english[0] else swedish)
+        for slug, swedish, *english in queryset.order_by().values_list("slug", *columns)
+    ]
 
 
 class ScheduleFilterForm(forms.Form):
@@ -57,7 +79,11 @@ class ScheduleFilterForm(forms.Form):
         # database's, whose collation differs between SQLite and PostgreSQL
         # installations; the kinds of help keep their own order.
         for name, field in self.fields.items():
-            empty, *named = [choice for choice in field.choices]  # noqa: C416
+            if name in LABEL_COLUMNS:
+                named = _slug_choices(field.queryset, LABEL_COLUMNS[name])
+                empty = ("", field.empty_label)
+            else:
+                empty, *named = [choice for choice in field.choices]  # noqa: C416
             if name != "format":
                 named.sort(key=lambda choice: sort_key(str(choice[1])))
             field.choices = [empty, *named]

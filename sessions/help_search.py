@@ -304,7 +304,8 @@ def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES, municipali
         occurrences = occurrences.filter(slot__venue__municipality=municipality)
     ranked = (
         occurrences.next_per("slot__agency_id", per_agency, now)
-        .select_related("slot__venue")
+        # The agency too: a bookable session's "Book" button names it.
+        .select_related("slot__venue", "slot__agency")
         .order_by("starts_at", "pk")
     )
     by_agency = {}

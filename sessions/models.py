@@ -118,6 +118,14 @@ def by_local_day(occurrences, days=()):
     return dict(sorted(grouped.items()))
 
 
+def is_bookable_series(format, capacity, booking_minutes):
+    """The rule of ``StaffedSlot.is_bookable``, for pages that read plain
+    rows rather than model instances."""
+    if format == Format.LECTURE:
+        return bool(capacity)
+    return format == Format.BOOKED and bool(capacity and booking_minutes)
+
+
 class StaffedSlotQuerySet(models.QuerySet):
     def running_on_or_after(self, day):
         return self.filter(Q(last_date__isnull=True) | Q(last_date__gte=day))
@@ -293,9 +301,7 @@ class StaffedSlot(models.Model):
     def is_bookable(self):
         """Residents book this series: a lecture's seats, or booked guidance
         split into times."""
-        if self.format == Format.LECTURE:
-            return bool(self.capacity)
-        return self.format == Format.BOOKED and bool(self.capacity and self.booking_minutes)
+        return is_bookable_series(self.format, self.capacity, self.booking_minutes)
 
     def _clean_booking(self):
         if self.format != Format.BOOKED:

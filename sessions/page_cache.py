@@ -11,6 +11,20 @@ The version is written through the database cache inside the same
 transaction as the change, so it becomes visible exactly when the change
 does (and disappears with a rollback).
 
+There is one version per municipality and per venue (their series,
+sessions, things to try, booking states, addresses), one for "any
+municipality" and one *catalogue* version for what every page shows
+(national and municipal agencies, topics, e-services, the filter's lists of
+municipalities, venues and languages). A page's key holds the catalogue
+version and the version of what it shows: its venue's when its filter or
+address names a venue, its municipality's when it names a municipality,
+"any municipality" otherwise (the home page, the unfiltered week). A change
+in Kalmar bumps Kalmar's, its venue's and "any municipality", so Mjölby's
+pages stay. The versions are keyed by slug (a slug change bumps the
+catalogue), so reading them is one query (``get_many``) whatever the page,
+and no app server keeps anything but its pages. Which models bump which
+version: sessions/cache_scope.py.
+
 How a page gets in and out:
 
 - ``cache_public_page`` wraps a view. It answers a hit from the cache and,
@@ -36,6 +50,7 @@ eserviceverkstad/views.py).
 import functools
 import hashlib
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -49,6 +64,11 @@ from django.utils.translation import get_language
 from eserviceverkstad.outage import DATABASE_UNREACHABLE
 
 VERSION_KEY = "schedule-version"
+MUNICIPALITY_VERSION_KEY = "schedule-version:municipality:{}"
+VENUE_VERSION_KEY = "schedule-version:venue:{}"
+ANY_MUNICIPALITY_KEY = "schedule-version:any-municipality"
+# Only a slug names a version key; anything else a visitor types reads "any".
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 # A safety net only: pages are replaced as soon as the version changes.
 PAGE_SECONDS = 600
 KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Content-Disposition", "Cache-Control", "Vary")
@@ -70,31 +90,91 @@ logger = logging.getLogger(__name__)
 _version_read_at = None
 
 
+def _read_versions(keys):
+    """The versions under ``keys``, in one query; a missing one (a new
+    municipality, an emptied cache) is created first, with add(), so that
+    two servers agree on it."""
+    global _version_read_at
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    for key in missing:
+        cache.add(key, time.time_ns(), timeout=None)
+    if missing:
+        found.update(cache.get_many(missing))
+    _version_read_at = time.monotonic()
+    return tuple(found[key] for key in keys)
+
+
 def schedule_version(request=None):
-    """The current version; read once per request when given the request."""
+    """The catalogue version, which every page's key holds; read once per
+    request when given the request."""
     if request is not None:
         if not hasattr(request, "schedule_version"):
             request.schedule_version = schedule_version()
         return request.schedule_version
-    global _version_read_at
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY)
-    _version_read_at = time.monotonic()
-    return version
+    return _read_versions([VERSION_KEY])[0]
 
 
 def schedule_changed(*args, **kwargs):
-    """Signal receiver and plain function: the schedule changed."""
+    """Signal receiver and plain function: something every page may show
+    changed (or no one knows what did), so every page is rendered anew."""
     cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
+def places_changed(places):
+    """The schedule changed at these places, (venue slug, municipality slug)
+    pairs, either may be None: only the pages that show them are rendered
+    anew. Keys in a fixed order, so two transactions lock them in the same
+    order."""
+    keys = set()
+    for venue, municipality in places:
+        if venue:
+            keys.add(VENUE_VERSION_KEY.format(venue))
+        if municipality:
+            keys.add(MUNICIPALITY_VERSION_KEY.format(municipality))
+    if keys:
+        keys.add(ANY_MUNICIPALITY_KEY)
+        version = time.time_ns()
+        for key in sorted(keys):
+            cache.set(key, version, timeout=None)
+
+
+def place_key(municipality_slug=None, venue_slug=None):
+    """The version key of what a page shows: one venue, one municipality, or
+    any of them."""
+    if venue_slug and SLUG.fullmatch(venue_slug):
+        return VENUE_VERSION_KEY.format(venue_slug)
+    if municipality_slug and SLUG.fullmatch(municipality_slug):
+        return MUNICIPALITY_VERSION_KEY.format(municipality_slug)
+    return ANY_MUNICIPALITY_KEY
+
+
+def place_version(municipality_slug=None, venue_slug=None):
+    return _read_versions([place_key(municipality_slug, venue_slug)])[0]
+
+
 def schedule_versions(request, filters):
-    """The versions of what a page shows, for its cache key. Today one
-    version covers the whole schedule; this is the seam where a version per
-    municipality (chosen from ``filters``) can go."""
-    return (schedule_version(request),)
+    """The versions of what a page shows, from its filters (``venue`` or
+    ``municipality``) or, failing those, the ``venue`` or ``municipality``
+    part of its address. Read once per request and place."""
+    named = dict(filters)
+    kwargs = request.resolver_match.kwargs if getattr(request, "resolver_match", None) else {}
+    key = place_key(
+        named.get("municipality") or kwargs.get("municipality"), named.get("venue") or kwargs.get("venue")
+    )
+    return _memoised(request, key)
+
+
+def venue_page_versions(request, filters):
+    """A venue's own page (its slug in the address as ``slug``)."""
+    return _memoised(request, place_key(venue_slug=request.resolver_match.kwargs.get("slug")))
+
+
+def _memoised(request, key):
+    read_for = request.__dict__.setdefault("_schedule_versions", {})
+    if key not in read_for:
+        read_for[key] = _read_versions([VERSION_KEY, key])
+    return read_for[key]
 
 
 def query_filters(*names):

@@ -31,8 +31,8 @@ from django.db.models import ProtectedError
 from django.dispatch import Signal
 from django.utils import timezone
 
+from sessions.cache_scope import occurrences_changed, slot_changed
 from sessions.models import Occurrence, OccurrenceStatus, StaffedSlot, horizon_end, wall_clock
-from sessions.page_cache import schedule_changed
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def sync_occurrences(slot, today=None, now=None):
         )
         result.deleted, result.kept = delete_unreferenced_occurrences(gone)
     result.created, result.moved = len(to_create), len(to_move)
-    schedule_changed()  # bulk writes send no signals
+    slot_changed(slot)  # bulk writes send no signals
     return result
 
 
@@ -261,7 +261,7 @@ def cancel_occurrences(occurrences, reason, reason_en="", by=None):
             occurrence.changed_by_hand()
             changed.append(occurrence)
         Occurrence.objects.bulk_update(changed, STATUS_FIELDS)
-        schedule_changed()  # bulk writes send no signals
+        occurrences_changed(occurrence.pk for occurrence in changed)  # bulk writes send no signals
         if newly_cancelled:
             transaction.on_commit(
                 functools.partial(
@@ -287,7 +287,7 @@ def uncancel_occurrences(occurrences, by=None):
             occurrence.cancellation_reason = occurrence.cancellation_reason_en = ""
             occurrence.changed_by_hand()
         Occurrence.objects.bulk_update(changed, STATUS_FIELDS)
-        schedule_changed()
+        occurrences_changed(occurrence.pk for occurrence in changed)
         if changed:
             transaction.on_commit(
                 functools.partial(
@@ -347,5 +347,5 @@ def record_places_taken(occurrence, taken):
     after = occurrence.booking_state(taken=taken)
     occurrence.places_taken = taken
     if before != after:
-        schedule_changed()
+        occurrences_changed([occurrence.pk])
     return after

@@ -34,8 +34,15 @@ from sessions.municipalities import (
     remember,
     scoped_redirect,
 )
-from sessions.page_cache import cache_public_page, not_for_others, query_filters, schedule_version
+from sessions.page_cache import (
+    cache_public_page,
+    not_for_others,
+    query_filters,
+    schedule_versions,
+    venue_page_versions,
+)
 from sessions.poster import poster_pages
+from sessions.week_entries import WeekEntries, by_day, entry_labels, filter_fields
 from sessions.weeks import IsoWeek
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
@@ -218,7 +225,7 @@ def agency_detail(request, slug):
 
 
 @require_safe
-@cache_public_page(minutes=5)
+@cache_public_page(minutes=5, versions=venue_page_versions)
 def venue_detail(request, slug):
     # Queries: the venue with its municipality; the coming week's sessions
     # there with series and agency; their topics; each agency's next
@@ -284,24 +291,14 @@ def _week_or_404(text):
     return week
 
 
-def _days(week, occurrences, filtered=False):
-    today = timezone.localdate()
-    # Weekends only appear when something happens on them; a filtered week
-    # shows only its days with sessions, so on a phone the first one is in
-    # view rather than below a column of empty days.
-    return [
-        {"date": day, "entries": entries, "is_today": day == today}
-        for day, entries in by_local_day(occurrences, week.days()).items()
-        if entries or (day.weekday() < 5 and not filtered)
-    ]
-
-
 @require_safe
 @cache_public_page(filters=SCHEDULE_FILTERS)
 def week(request, week=None, municipality=None):
     # Queries: the filter's choices (municipalities, venues, agencies,
     # topics, languages), one per filled-in filter to validate it, the
-    # week's occurrences with series, agency and venue, and their topics.
+    # week's sessions as plain rows with series, agency and venue, and their
+    # topics. What each entry shows is made here (sessions/week_entries.py),
+    # so the template follows no relation and asks nothing more.
     # On /<municipality>/schedule/: the municipality instead of the
     # municipalities' choices.
     week = _week_or_404(week)
@@ -312,20 +309,22 @@ def week(request, week=None, municipality=None):
     )
     if redirect is not None:
         return redirect
-    occurrences, next_time = [], None
+    entries, next_time = [], None
     if form.is_valid():
-        occurrences = list(form.apply(Occurrence.objects.in_week(week.year, week.week)).for_schedule())
-        if all(occurrence.is_cancelled for occurrence in occurrences):
+        entries = WeekEntries().entries(form.apply(Occurrence.objects.in_week(week.year, week.week)))
+        if all(entry["cancelled"] for entry in entries):
             next_time = _next_time_after(form, week)
     else:
         not_for_others(request)
     context = {
         "week": week,
         "form": form,
+        "filter_fields": filter_fields(form),
         "active_filters": form.active_filters(),
-        "days": _days(week, occurrences, filtered=form.is_filtered()),
-        "count": len(occurrences),
-        "cancelled": sum(1 for occurrence in occurrences if occurrence.is_cancelled),
+        "days": _days(week, entries, filtered=form.is_filtered()),
+        "labels": entry_labels(),
+        "count": len(entries),
+        "cancelled": sum(1 for entry in entries if entry["cancelled"]),
         "next_time": next_time,
         "next_week": next_time and IsoWeek.containing(next_time.local_start.date()),
         "query": request.GET.urlencode(),
@@ -339,6 +338,15 @@ def _week_arg(week):
     # /schedule/ (this week) redirects to /<municipality>/schedule/, a
     # named week to the same week there.
     return [] if week == IsoWeek.containing(timezone.localdate()) else [str(week)]
+
+
+def _days(week, entries, filtered=False):
+    today = timezone.localdate()
+    return [
+        {"date": day, "entries": found, "is_today": day == today}
+        for day, found in by_day(entries, week.days()).items()
+        if found or (day.weekday() < 5 and not filtered)
+    ]
 
 
 def _next_time_after(form, week):
@@ -358,6 +366,8 @@ def agency_colours(request):
     Content-Security-Policy forbids inline styles."""
     agencies = Agency.objects.only("pk", "colour")
     rules = [f".agency-{a.pk}{{background-color:{a.colour};color:{a.text_colour}}}" for a in agencies]
+    # The week page's badges are links: hovered, they keep their colours.
+    rules += [f"a.agency-{a.pk}:hover{{color:{a.text_colour}}}" for a in agencies]
     rules += [f".agency-border-{a.pk}{{border-left-color:{a.colour}!important}}" for a in agencies]
     return HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
 
@@ -365,7 +375,7 @@ def agency_colours(request):
 @require_safe
 @cache_public_page(filters=SCHEDULE_FILTERS)
 def calendar_feed(request, municipality=None):
-    # Queries: the schedule version (cache key and ETag); when not cached,
+    # Queries: the schedule versions (cache key and ETag); when not cached,
     # the filter's choices and chosen values, and (unless the client's copy
     # is current) the occurrences with series, agency and venue, and their
     # topics. Calendar clients poll: most requests end at the version.
@@ -384,9 +394,9 @@ def calendar_feed(request, municipality=None):
         too_wide = _site_wide_feed_refused(request, form, occurrences)
         if too_wide is not None:
             return too_wide
-    version = schedule_version(request)
-    etag = quote_etag(feed_etag(version, request.GET.urlencode(), get_language()))
-    last_modified = version // 1_000_000_000
+    versions = schedule_versions(request, SCHEDULE_FILTERS(request))
+    etag = quote_etag(feed_etag(versions, request.GET.urlencode(), get_language()))
+    last_modified = max(versions) // 1_000_000_000
     # A 304 keeps the validators and Cache-Control, as RFC 9110 asks, so
     # the client keeps its copy fresh and can ask again.
     response = HttpResponse(content_type="text/calendar; charset=utf-8")

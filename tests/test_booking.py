@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from sessions.models import Format, Occurrence
-from sessions.page_cache import schedule_version
+from sessions.page_cache import place_version, schedule_version
 from sessions.schedule import cancel_occurrences
 from tests import factories
 from tests.booking_fixture import booking_data, kalmar_world
@@ -366,12 +366,15 @@ def test_a_booking_that_leaves_the_state_as_it_was_keeps_the_cached_pages(client
     lecture_slot.capacity = 10
     lecture_slot.save()
     lecture = world["monday_lecture"]
-    before = schedule_version()
+    municipality = lecture.slot.venue.municipality.slug
+    before = schedule_version(), place_version(municipality)
     post_booking(client, lecture, time="17:30", email="a@example.se")
-    assert schedule_version() == before  # 9 of 10 left: still "bookable"
+    assert (schedule_version(), place_version(municipality)) == before  # 9 of 10 left: "bookable"
     for n in range(7):
         post_booking(client, lecture, time="17:30", email=f"p{n}@example.se")
-    assert schedule_version() != before  # 2 of 10 left: "few left"
+    # 2 of 10 left: "few left", in the lecture's municipality only.
+    assert schedule_version() == before[0]
+    assert place_version(municipality) != before[1]
 
 
 def test_staff_bookings_for_a_resident_without_contact_are_allowed_by_the_model(world, django_user_model):

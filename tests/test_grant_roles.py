@@ -180,9 +180,10 @@ def test_an_existing_user_keeps_their_password_and_gets_the_role(client, fresh_i
         ),
         (("staff", "ingrid"), "Name the agency: manage.py grant staff USER AGENCY-SLUG"),
         (
-            ("project-lead", "ingrid", "mjolby"),
-            "A project-lead belongs to the whole project: leave out 'mjolby'",
+            ("project-lead", "ingrid", "mjolby", "kalmar"),
+            "No municipality with the slug 'kalmar'. Check the spelling",
         ),
+        (("coordinator", "ingrid", "mjolby", "mjolby"), "A coordinator belongs to one municipality"),
         (
             ("coordinator", "new", "mjolby", "--create", "--email", "not-an-address"),
             "is not an e-mail address",
@@ -194,3 +195,16 @@ def test_mistakes_get_a_clear_error_and_change_nothing(fresh_installation, args,
     with pytest.raises(CommandError, match=re.escape(message)):
         grant(*args)
     assert (get_user_model().objects.count(), Membership.objects.count(), Group.objects.count()) == before
+
+
+def test_a_project_lead_of_a_region_is_granted_its_municipalities_once(fresh_installation):
+    Municipality.objects.create(name="Kalmar", formal_name="Kalmar kommun", slug="kalmar")
+    first = grant("project-lead", "kristina", "kalmar", "mjolby", "--create")
+    assert "kristina is now project-lead of Kalmar, Mjölby" in first
+    assert "municipality Kalmar" in first and "municipality Mjölby" in first
+    again = grant("project-lead", "kristina", "mjolby", "kalmar")
+    assert "kristina already was project-lead of Kalmar, Mjölby; nothing changed." in again
+    membership = Membership.objects.get(user__username="kristina")
+    assert membership.role == Role.PROJECT_LEAD
+    assert sorted(membership.municipalities.values_list("slug", flat=True)) == ["kalmar", "mjolby"]
+    assert "anna is now project-lead of every municipality" in grant("project-lead", "anna", "--create")

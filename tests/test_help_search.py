@@ -336,3 +336,24 @@ def test_help_page_without_a_query_lists_the_topics(client, demo_db, django_asse
         page = client.get("/mjolby/help/").content.decode()
     assert page.count('href="/mjolby/help/?q=') == len(DEMO_TOPICS)
     assert 'role="search"' in page
+
+
+def test_bookable_next_times_cost_no_query_each(client, db, django_assert_num_queries):
+    """Found by the region bench: a lecture's "Book" button names its agency."""
+    from django.utils import timezone
+
+    from sessions.models import Format
+    from tests import factories
+
+    town = factories.municipality("Kalmar")
+    library = factories.venue(town, name="Kalmar stadsbibliotek")
+    tax = factories.agency("Solkraftsrådgivningen", slug="solkraft", level="national")
+    topic = factories.topic("Solpaneler", slug="solpaneler")
+    factories.slot(
+        tax, library, format=Format.LECTURE, capacity=20, topics=[topic], first_date=timezone.localdate()
+    )
+    # Queries: as above (at /help/ with one municipality, the municipalities'
+    # slugs instead of the municipality), whatever the answers' sessions are.
+    with django_assert_num_queries(8):
+        page = client.get("/help/", {"q": "solpaneler"}).content.decode()
+    assert page.count('class="booking-state booking-state-bookable"') == 3

@@ -178,3 +178,74 @@ def test_a_304_from_the_feed_itself_keeps_etag_and_cache_control(client, mjolby_
     assert again.status_code == 304
     assert again["ETag"] == first["ETag"]
     assert again["Cache-Control"] == "public, max-age=900"
+
+
+@pytest.fixture
+def two_towns():
+    """Skatteverket (national) in Kalmar's and Mjölby's libraries, and
+    Kalmar's own citizen service, next Thursday."""
+    kalmar, mjolby = factories.municipality("Kalmar"), factories.municipality("Mjölby")
+    kalmar_library = factories.venue(kalmar, name="Kalmar stadsbibliotek", slug="kalmar-bibliotek")
+    mjolby_library = factories.venue(mjolby, name="Mjölby bibliotek", slug="mjolby-bibliotek")
+    skatteverket = factories.agency("Skatteverket", slug="skatteverket", level="national")
+    citizen_service = factories.agency("Medborgarservice Kalmar", slug="service", municipality=kalmar)
+    return {
+        "kalmar": factories.slot(citizen_service, kalmar_library),
+        "mjolby": factories.slot(skatteverket, mjolby_library),
+        "skatteverket": skatteverket,
+    }
+
+
+def thursday_next_week():
+    next_week = IsoWeek.containing(timezone.localdate() + datetime.timedelta(days=7))
+    return next_week.monday + datetime.timedelta(days=3)
+
+
+def town_week_url(town, query=""):
+    """Next week's page of ``town`` (/<municipality>/schedule/<week>/)."""
+    return next_week_url(query).replace("/schedule/", f"/{town}/schedule/", 1)
+
+
+@pytest.mark.parametrize("place", ["", "?venue=kalmar-bibliotek"])
+def test_a_change_in_kalmar_leaves_mjolbys_cached_pages_and_shows_at_once_on_every_server(
+    client, two_towns, place, django_assert_num_queries
+):
+    from sessions import page_cache
+    from sessions.schedule import cancel_occurrences
+
+    kalmar_url, mjolby_url = town_week_url("kalmar", place), town_week_url("mjolby")
+    mjolby_venue_url = town_week_url("mjolby", "?venue=mjolby-bibliotek")
+    mjolby_pages = [client.get(url).content for url in (mjolby_url, mjolby_venue_url)]
+    assert b"Medborgarservice Kalmar" in client.get(kalmar_url).content
+    occurrence = two_towns["kalmar"].occurrences.get(date=thursday_next_week())
+    cancel_occurrences([occurrence], "Stängt för inventering")
+    # Another app server: its own pages, no other state of this process;
+    # the versions are read from the shared database cache.
+    page_cache._version_read_at = None
+    assert "Stängt för inventering" in client.get(kalmar_url).content.decode()
+    # Queries: the versions only; Mjölby's pages were not rendered again.
+    for url, before in zip((mjolby_url, mjolby_venue_url), mjolby_pages, strict=True):
+        with django_assert_num_queries(1):
+            assert client.get(url).content == before
+
+
+def test_a_change_to_a_national_agency_renders_every_municipalitys_page_anew(client, two_towns):
+    mjolby_url = town_week_url("mjolby")
+    assert "Skatteverket" in client.get(mjolby_url).content.decode()
+    two_towns["skatteverket"].name = "Skatteverket Servicekontor"
+    two_towns["skatteverket"].save()
+    assert "Skatteverket Servicekontor" in client.get(mjolby_url).content.decode()
+
+
+def test_a_venue_edit_renders_its_municipalitys_pages_anew_but_not_the_others(
+    client, two_towns, django_assert_num_queries
+):
+    kalmar_venue = two_towns["kalmar"].venue
+    mjolby_url, kalmar_url = town_week_url("mjolby"), town_week_url("kalmar")
+    before = client.get(mjolby_url).content
+    client.get(kalmar_url)
+    kalmar_venue.room = "Lilla salen"
+    kalmar_venue.save()
+    assert "Lilla salen" in client.get(kalmar_url).content.decode()
+    with django_assert_num_queries(1):
+        assert client.get(mjolby_url).content == before

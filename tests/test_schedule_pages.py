@@ -1,6 +1,7 @@
 """The public week page and the home page, in Swedish and English."""
 
 import datetime
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -218,11 +219,12 @@ def test_week_page_queries_do_not_grow_with_the_number_of_series(client, django_
     monday = IsoWeek.containing(timezone.localdate()).next().monday
     url = f"/schedule/{IsoWeek.containing(monday)}/?municipality=mjolby"
     _many_series(5, monday)
-    # Queries: the schedule version (page cache key); the filter's
-    # municipalities, venues, agencies, topics and languages; the chosen
-    # municipality; the week's occurrences with series, agency and venue;
-    # their topics. (A week with nothing scheduled asks for the next
-    # session instead: see the empty-week tests below.)
+    # Queries: the schedule versions (page cache key: catalogue and
+    # municipality, one query); the filter's municipalities, venues,
+    # agencies, topics and languages; the chosen municipality; the week's
+    # sessions as plain rows with series, agency and venue; their topics.
+    # (A week with nothing scheduled asks for the next session instead: see
+    # the empty-week tests below.)
     caches["pages"].clear()
     with django_assert_num_queries(9):
         client.get(url)
@@ -462,3 +464,15 @@ def test_a_filtered_week_shows_only_its_days_with_sessions(client, mjolby_childc
 def test_the_calendar_and_poster_links_come_after_the_week(client, mjolby_childcare):
     page = client.get(f"{week_url(this_thursday())}?agency=barnomsorg").content.decode()
     assert page.index('class="entries"') < page.index('class="subscribe"')
+
+
+def test_every_entry_on_the_week_page_links_to_its_agency_and_its_venue(client):
+    monday = IsoWeek.containing(timezone.localdate()).next().monday
+    _many_series(5, monday)
+    page = client.get(f"/schedule/{IsoWeek.containing(monday)}/?municipality=mjolby").content.decode()
+    entries = page.split('<li class="entry ')[1:]
+    assert len(entries) == 5
+    for entry in entries:
+        agency_link = r'<a class="agency-badge agency-\d+" href="/agencies/agency-\d+/">Myndighet \d+</a>'
+        assert re.search(agency_link, entry)
+        assert re.search(r'<a href="/venues/mjolby-bibliotek-\d+/">Mjölby bibliotek \d+</a>', entry)

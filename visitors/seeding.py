@@ -319,15 +319,15 @@ def submission_key(seed, number):
     return uuid.uuid5(NAMESPACE, f"{seed}-{number}")
 
 
-def seed_visits(count, seed=1, today=None, now=None, progress=None):
-    """Add ``count`` visits over the two years before ``today``; returns how
-    many were added (0 when this seed was already used)."""
+def seed_visits(count, seed=1, today=None, now=None, progress=None, days=HISTORY_DAYS):
+    """Add ``count`` visits over the ``days`` (two years) before ``today``;
+    returns how many were added (0 when this seed was already used)."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     if Visit.objects.filter(submission_key=submission_key(seed, 0)).exists():
         return 0
     with transaction.atomic():
-        since = extend_history(today)
+        since = extend_history(today, days)
         places, weights = scheduled_places(since, now)
         if not places:
             raise ValueError("There are no past occurrences to log visits at. Run seed_demo first.")

@@ -3,9 +3,15 @@ the admin, e.g. on a fresh installation right after ``createsuperuser``.
 
     manage.py grant coordinator lena mjolby        # coordinator of a municipality (its slug)
     manage.py grant staff sofia mjolby-barnomsorg  # staff of an agency (its slug)
-    manage.py grant project-lead anna              # project lead of the whole project
+    manage.py grant project-lead anna              # project lead of the whole installation
+    manage.py grant project-lead anna kalmar mjolby
+                                                   # project lead of a project of these municipalities
     manage.py grant staff nils skatteverket --municipality kalmar
                                                    # national agency staff serving Kalmar
+
+A project lead naming municipalities sees only those (statistics, exports,
+the monthly report, the admin); naming none, every municipality. Running it
+again with more slugs adds them; the admin removes them (Memberships).
 
 Staff of a national agency see bookings only in the municipalities they
 serve: one ``--municipality`` per run (run again for another); without
@@ -30,7 +36,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from agencies.models import Agency, Municipality
-from agencies.roles import grant_coordinator, grant_project_lead, grant_staff
+from agencies.roles import grant_coordinator, grant_project_lead, grant_staff, project_municipalities
 
 SCOPES = {
     "staff": ("agency", Agency, grant_staff),
@@ -43,15 +49,19 @@ class Command(BaseCommand):
     help = (
         "Give a user a role: 'staff USER AGENCY-SLUG' (log visits for that agency), 'coordinator USER "
         "MUNICIPALITY-SLUG' (keep that municipality's schedule in the admin; sets is_staff and the "
-        "Koordinatorer group), or 'project-lead USER' (everything, the shared catalogue and statistics; "
-        "sets is_staff and the Projektledare group). Safe to run again."
+        "Koordinatorer group), or 'project-lead USER [MUNICIPALITY-SLUG ...]' (the shared catalogue and "
+        "the statistics of the project's municipalities, or of all without slugs; sets is_staff and the "
+        "Projektledare group). Safe to run again."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("role", choices=sorted(SCOPES), help="The role to give.")
         parser.add_argument("username", help="The user's login name.")
         parser.add_argument(
-            "scope", nargs="?", help="The agency's slug (staff) or the municipality's slug (coordinator)."
+            "scope",
+            nargs="*",
+            help="The agency's slug (staff), the municipality's slug (coordinator), or the slugs of the "
+            "project's municipalities (project lead; none: all municipalities).",
         )
         parser.add_argument(
             "--municipality",
@@ -68,17 +78,43 @@ class Command(BaseCommand):
 
     def handle(self, *args, role, username, scope, create, email, site_url, municipality=None, **options):
         scope_name, scope_model, grant = SCOPES[role]
-        target = self._scope(role, scope_name, scope_model, scope)
+        if role == "project-lead":
+            if municipality:
+                raise CommandError("--municipality is for staff of a national agency only.")
+            self._grant_project_lead(username, scope, create=create, email=email, site_url=site_url)
+            return
+        if len(scope) > 1:
+            raise CommandError(f"A {role} belongs to one {scope_name}: name one slug, not {len(scope)}.")
+        target = self._scope(role, scope_name, scope_model, scope[0] if scope else None)
         served = self._served(role, target, municipality)
         with transaction.atomic():
             user, created = self._user(username, create=create, email=email)
-            if served is not None:
-                changes = grant(user, target, served)
-            else:
-                changes = grant(user, target) if target is not None else grant(user)
-        what = f"{role} of {target}" if target is not None else role
-        if served is not None:
-            what = f"{what} serving {served}"
+            changes = grant(user, target, served) if served is not None else grant(user, target)
+        self._report(
+            user, created, site_url, changes, f"{role} of {target}" + (f" serving {served}" if served else "")
+        )
+
+    def _grant_project_lead(self, username, slugs, *, create, email, site_url):
+        municipalities = self._municipalities(slugs)
+        with transaction.atomic():
+            user, created = self._user(username, create=create, email=email)
+            changes = grant_project_lead(user, municipalities)
+        names = project_municipalities(user)
+        what = f"project-lead of {', '.join(names)}" if names else "project-lead of every municipality"
+        self._report(user, created, site_url, changes, what)
+
+    def _municipalities(self, slugs):
+        found = {m.slug: m for m in Municipality.objects.filter(slug__in=slugs)}
+        unknown = [slug for slug in slugs if slug not in found]
+        if unknown:
+            raise CommandError(
+                f"No municipality with the slug {', '.join(map(repr, unknown))}. "
+                "Check the spelling (the slug is in the admin, under municipalities); nothing was changed."
+            )
+        return [found[slug] for slug in dict.fromkeys(slugs)]
+
+    def _report(self, user, created, site_url, changes, what):
+        username = user.get_username()
         if changes:
             self.stdout.write(self.style.SUCCESS(f"{username} is now {what} ({', '.join(changes)} added)."))
         else:

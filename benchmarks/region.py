@@ -1,0 +1,163 @@
+"""`make bench`, region part, on PostgreSQL (a throwaway cluster as the tests
+make, or DATABASE_URL): the public pages of a region-size installation
+(``seed_region``: 290 municipalities, 600 venues, 6,000 series, two years of
+occurrences), printed in one run:
+
+- requests per second through gunicorn with two workers (benchmarks/run.py's
+  Gunicorn and measure) of Kalmar's week page, the home page, the help
+  finder and Kalmar's calendar feed, cached and uncached (a second gunicorn
+  with PAGE_CACHE=false, where every request renders), each as a ratio to
+  the trivial view (/healthz, which asks the database too) of the same
+  server in the same run;
+- the SQL queries of each page, uncached and cached, with the demo data and
+  at region scale: they must be equal (a page's queries do not grow with
+  the installation);
+- how long seed_region takes, and BENCH_REGION_VISITS visits (default
+  200,000) with the rate extrapolated to 10 million.
+
+The municipality's own URLs (/<municipality>/schedule/...) come with another
+change; until then the week page and the feed are measured with
+?municipality=kalmar, which is what those pages will show.
+
+    python -m benchmarks.region
+"""
+
+import datetime
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.run import SECONDS, Gunicorn, measure
+from benchmarks.stats import bench_env, manage
+
+ROOT = Path(__file__).resolve().parent.parent
+VISITS = int(os.environ.get("BENCH_REGION_VISITS", "200000"))
+TRIVIAL = "/healthz"
+UNCACHED = " (uncached)"
+
+
+def progress(message):
+    print(f"bench (region): {message} ...", flush=True)
+
+
+def week_path():
+    # Next week, as benchmarks/run.py: the current week is half past late in the week.
+    year, week, _ = (datetime.date.today() + datetime.timedelta(days=7)).isocalendar()
+    return f"/schedule/{year}-W{week:02d}/?municipality=kalmar"
+
+
+PAGES = {
+    "week (Kalmar)": week_path(),
+    "home": "/",
+    "help finder": "/help/?q=f%C3%B6rskoleplats",
+    "feed (Kalmar)": "/schedule.ics?municipality=kalmar",
+}
+
+
+def main():
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        command = [
+            sys.executable,
+            str(ROOT / "tests" / "with_postgres.py"),
+            sys.executable,
+            "-m",
+            "benchmarks.region",
+        ]
+        return subprocess.call(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": ""})
+    workdir = Path(tempfile.mkdtemp(prefix="eserviceverkstad-region-"))
+    env = dict(bench_env(), STATIC_ROOT=str(workdir / "static"), ALLOWED_HOSTS="127.0.0.1,testserver")
+    os.environ.update(env)
+    progress("Preparing PostgreSQL with production settings and the demo data")
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    manage(env, "seed_demo", "--force")
+    import django
+
+    django.setup()
+    demo_counts = query_counts()
+    progress("Seeding the region: 290 municipalities, 600 venues, 6,000 series")
+    started = time.monotonic()
+    manage(env, "seed_region")
+    seed_seconds = time.monotonic() - started
+    visit_seconds = None
+    if VISITS:
+        progress(f"Seeding {VISITS:,} visits")
+        started = time.monotonic()
+        manage(env, "seed_region", "--visits", str(VISITS))
+        visit_seconds = time.monotonic() - started
+    region_counts = query_counts()
+    progress(f"Measuring {', '.join(PAGES.values())} beside {TRIVIAL}, {SECONDS:g} s each")
+    rates = throughput(env, workdir)
+    print_results(demo_counts, region_counts, rates, seed_seconds, visit_seconds)
+    return 0 if demo_counts == region_counts else 1
+
+
+def query_counts():
+    """{page: (uncached queries, cached queries)}, in this process: the
+    second request of each (the first may create a cache version)."""
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test import Client
+
+    client, counts = Client(HTTP_ACCEPT_LANGUAGE="sv"), {}
+    for name, path in PAGES.items():
+        caches["pages"].clear()
+        assert client.get(path).status_code == 200, path
+        caches["pages"].clear()
+        uncached, cached = [], []
+        for queries in (uncached, cached):
+            # Counted at the cursor: with DEBUG off Django keeps no query log.
+            with connection.execute_wrapper(
+                lambda execute, *args, seen=queries: seen.append(1) or execute(*args)
+            ):
+                client.get(path)
+        counts[name] = (len(uncached), len(cached))
+    return counts
+
+
+def throughput(env, workdir):
+    """{(page, uncached): (req/s, ratio to the trivial view of that server)}."""
+    rates = {}
+    for uncached in (False, True):
+        server_env = dict(env, PAGE_CACHE="false") if uncached else env
+        with Gunicorn(server_env, workdir / "gunicorn.log") as server:
+            served = {name: measure(server.port, path) for name, path in PAGES.items()}
+            trivial = measure(server.port, TRIVIAL)
+        for name, rate in served.items():
+            rates[name, uncached] = (rate, rate / trivial if trivial else 0.0)
+        rates[TRIVIAL, uncached] = (trivial, 1.0)
+    return rates
+
+
+def print_results(demo_counts, region_counts, rates, seed_seconds, visit_seconds):
+    header = f"{'page':<16} {'server':<9} {'req/s':>8} {'ratio':>7}"
+    print(f"\n{header}   {'queries demo':>13} {'queries region':>15}")
+    for name in [*PAGES, TRIVIAL]:
+        for uncached in (False, True):
+            rate, ratio = rates[name, uncached]
+            counts = ""
+            if name in PAGES:
+                index = 0 if uncached else 1
+                counts = f"{demo_counts[name][index]:>13} {region_counts[name][index]:>15}"
+            server = "uncached" if uncached else "cached"
+            print(f"{name:<16} {server:<9} {rate:>8.1f} {ratio:>7.3f}   {counts}")
+    equal = "equal" if demo_counts == region_counts else "NOT EQUAL"
+    print(f"\nqueries per page, demo data and region: {equal}")
+    print(f"seed_region (290 municipalities, 600 venues, 6,000 series, occurrences): {seed_seconds:.0f} s")
+    if visit_seconds:
+        per_second = VISITS / visit_seconds
+        print(
+            f"{VISITS:,} visits in {visit_seconds:.0f} s ({per_second:,.0f}/s, with the command's start-up): "
+            f"10 million would take about {10_000_000 / per_second / 60:.0f} min at that rate"
+        )
+    print(f"({os.cpu_count()} CPUs shared by PostgreSQL, gunicorn's two workers and the clients)")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        sys.exit(f"bench (region): {error}")

@@ -1,0 +1,119 @@
+"""The first, uncached render of the week page with 300 series in one
+municipality, timed in one process (no HTTP), with an optional profile:
+
+    python -m benchmarks.week_render            # median of 20 renders
+    python -m benchmarks.week_render --profile  # and cProfile's top 25
+
+A throwaway SQLite database with production settings (DEBUG off), the demo
+data, and 300 weekly series at Mjölby's library. The page cache keeps
+nothing (PAGE_CACHE=false), so every request renders. Aim: at most 50 ms.
+"""
+
+import cProfile
+import os
+import pstats
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RENDERS = 20
+AIM_MS = 50
+
+
+def setup(workdir):
+    os.environ.update(
+        DATABASE_URL=f"sqlite:///{workdir / 'render.sqlite3'}",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="false",
+        DJANGO_SETTINGS_MODULE="eserviceverkstad.settings",
+        LOG_LEVEL="WARNING",
+        PAGE_CACHE="false",
+        STATIC_ROOT=str(workdir / "static"),
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    call_command("seed_demo", "--force", verbosity=0)
+
+
+def add_series(total, municipality_slug="mjolby"):
+    """Weekly series at the municipality's venues, every weekday 8-19."""
+    import datetime
+    import itertools
+
+    from django.utils import timezone
+
+    from agencies.models import Agency, Topic, Venue
+    from sessions.models import Format, StaffedSlot
+
+    venues = list(Venue.objects.filter(municipality__slug=municipality_slug))
+    agencies = list(Agency.objects.all())
+    topics = list(Topic.objects.all())
+    today = timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday())
+    missing = total - StaffedSlot.objects.filter(venue__in=venues).count()
+    plan = itertools.product(range(8, 20), venues, agencies, range(5))
+    for number, (hour, venue, agency, weekday) in enumerate(itertools.islice(plan, max(missing, 0))):
+        series = StaffedSlot(
+            agency=agency, venue=venue, format=list(Format)[number % len(Format)], recurrence="weekly",
+            weekday=weekday, interval=1, start_time=datetime.time(hour, 0), end_time=datetime.time(hour, 45),
+            first_date=monday, languages="sv,en",
+        )  # fmt: skip
+        series.save()
+        series.topics.set(topics[number % len(topics) : number % len(topics) + 2])
+
+
+def week_url(municipality_slug="mjolby"):
+    import datetime
+
+    year, week, _ = (datetime.date.today() + datetime.timedelta(days=7)).isocalendar()
+    return f"/schedule/{year}-W{week:02d}/?municipality={municipality_slug}"
+
+
+def main():
+    profile = "--profile" in sys.argv
+    with tempfile.TemporaryDirectory(prefix="eserviceverkstad-render-") as workdir:
+        setup(Path(workdir))
+        add_series(300)
+        from django.db import connection
+        from django.test import Client
+
+        client, url = Client(), week_url()
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="sv")
+        assert response.status_code == 200, response.status_code
+        queries = []
+        with connection.execute_wrapper(
+            lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)
+        ):
+            client.get(url, HTTP_ACCEPT_LANGUAGE="sv")
+        timings = []
+        profiler = cProfile.Profile() if profile else None
+        for _ in range(RENDERS):
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            client.get(url, HTTP_ACCEPT_LANGUAGE="sv")
+            if profiler:
+                profiler.disable()
+            timings.append((time.perf_counter() - started) * 1000)
+        entries = response.content.count(b'class="entry ')
+        median = statistics.median(timings)
+        print(
+            f"week page, {entries} entries, {len(queries)} queries: median {median:.1f} ms,"
+            f" min {min(timings):.1f} ms over {RENDERS} uncached renders (aim <= {AIM_MS} ms)"
+        )
+        if profiler:
+            pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""What the week page shows, worked out before the template runs: one plain
+dict per entry with its text already formatted (Babel, in the active
+language) and its links already reversed, and the filter's options with
+their "selected" already decided. The template only prints them.
+
+Why: the page lists a whole municipality's week (300 entries and more).
+Model instances cost five objects per entry (session, series, agency,
+venue, municipality) and Django's template engine costs per lookup through
+them, per filter and per include. So the sessions are read as plain rows
+(one query, and one for their topics, as ``for_schedule`` does), and each
+distinct value (a clock time, a language list, an agency, a venue) is
+formatted once per page, not once per entry.
+"""
+
+import datetime
+
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from eserviceverkstad.i18n import format_clock, format_day_short, in_running_text, language_name, sort_key
+from sessions.models import (
+    STOCKHOLM,
+    BookingState,
+    Format,
+    Occurrence,
+    OccurrenceStatus,
+    StaffedSlot,
+    is_bookable_series,
+    split_languages,
+)
+
+# The columns an entry shows, in the order of the row tuples.
+COLUMNS = (
+    "pk", "starts_at", "ends_at", "status", "room", "cancellation_reason", "cancellation_reason_en",
+    "places_taken", "slot_id", "slot__format", "slot__title", "slot__title_en", "slot__note",
+    "slot__note_en", "slot__languages", "slot__capacity", "slot__booking_minutes", "slot__agency_id",
+    "slot__agency__name", "slot__agency__name_en", "slot__agency__slug", "slot__venue_id",
+    "slot__venue__name", "slot__venue__slug", "slot__venue__room", "slot__venue__municipality__name",
+)  # fmt: skip
+
+
+class _Formatted(dict):
+    """A dict that fills itself: ``make(key)`` makes each value once."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
+def _clock(hour_minute):
+    return format_clock(datetime.time(*hour_minute))
+
+
+def _languages(value):
+    return ", ".join(language_name(code) for code in split_languages(value))
+
+
+def _in_language(swedish, english, in_english):
+    # As eserviceverkstad.i18n.localized: the English text when there is one.
+    return english if in_english and english else swedish
+
+
+def _topics_by_slot(slot_ids, in_english):
+    """The topics of each series, as the page lists them: alphabetical in
+    the active language, as they read in running text. One query."""
+    rows = StaffedSlot.topics.through.objects.filter(staffedslot_id__in=slot_ids).values_list(
+        "staffedslot_id", "topic__name", "topic__name_en"
+    )
+    names = {}
+    for slot_id, name, name_en in rows:
+        names.setdefault(slot_id, []).append(_in_language(name, name_en, in_english))
+    return {
+        slot_id: ", ".join(in_running_text(name) for name in sorted(found, key=sort_key))
+        for slot_id, found in names.items()
+    }
+
+
+def _booking_state(row):
+    # The rule lives in the model; only bookable sessions (a few) get one.
+    occurrence = Occurrence(
+        pk=row["pk"], status=row["status"], starts_at=row["starts_at"], ends_at=row["ends_at"],
+        places_taken=row["places_taken"],
+        slot=StaffedSlot(format=row["slot__format"], capacity=row["slot__capacity"],
+                         booking_minutes=row["slot__booking_minutes"]),
+    )  # fmt: skip
+    return occurrence.booking_state()
+
+
+class WeekEntries:
+    """Makes the entries of one page, sharing what entries have in common."""
+
+    def __init__(self):
+        self.in_english = (translation.get_language() or "sv").startswith("en")
+        self.clocks = _Formatted(_clock)
+        self.short_days = _Formatted(format_day_short)
+        self.languages = _Formatted(_languages)
+        self.formats = _Formatted(lambda value: str(Format(value).label))
+        self.agencies = {}
+        self.venues = {}
+        self.labels = entry_labels()
+
+    def entries(self, occurrences):
+        """``occurrences`` (a queryset) as entries, in time order. Two queries."""
+        rows = [
+            dict(zip(COLUMNS, values, strict=True))
+            for values in occurrences.order_by("starts_at", "slot__agency__name").values_list(*COLUMNS)
+        ]
+        topics = _topics_by_slot(sorted({row["slot_id"] for row in rows}), self.in_english)
+        return [self.entry(row, topics.get(row["slot_id"], "")) for row in rows]
+
+    def entry(self, row, topics):
+        agency = self._agency(row)
+        start, end = row["starts_at"].astimezone(STOCKHOLM), row["ends_at"].astimezone(STOCKHOLM)
+        clock_text = f"{self.clocks[start.hour, start.minute]}–{self.clocks[end.hour, end.minute]}"
+        cancelled = row["status"] == OccurrenceStatus.CANCELLED
+        room = row["room"] or row["slot__venue__room"]
+        place = f", {room}" if room else ""
+        if row["slot__venue__municipality__name"]:
+            place += f" ({row['slot__venue__municipality__name']})"
+        bookable = not cancelled and is_bookable_series(
+            row["slot__format"], row["slot__capacity"], row["slot__booking_minutes"]
+        )
+        return {
+            "date": start.date(),
+            "class": f"{agency['border_class']} entry-cancelled" if cancelled else agency["border_class"],
+            "datetime": start.isoformat(),
+            "clock": clock_text,
+            "agency": agency,
+            "venue": self._venue(row),
+            "title": _in_language(row["slot__title"], row["slot__title_en"], self.in_english),
+            "cancelled": cancelled,
+            "cancellation_reason": _in_language(
+                row["cancellation_reason"], row["cancellation_reason_en"], self.in_english
+            ),
+            "place_after_venue": place,
+            "format": self.formats[row["slot__format"]],
+            "languages": self.languages[row["slot__languages"]],
+            "topics": topics,
+            "booking": self._booking(row, agency, start, clock_text) if bookable else None,
+            "note": _in_language(row["slot__note"], row["slot__note_en"], self.in_english),
+        }
+
+    def _agency(self, row):
+        pk = row["slot__agency_id"]
+        if pk not in self.agencies:
+            self.agencies[pk] = {
+                "name": _in_language(
+                    row["slot__agency__name"], row["slot__agency__name_en"], self.in_english
+                ),
+                "badge_class": f"agency-badge agency-{pk}",
+                "border_class": f"entry agency-border-{pk}",
+                "url": reverse("schedule:agency", args=[row["slot__agency__slug"]]),
+            }
+        return self.agencies[pk]
+
+    def _venue(self, row):
+        pk = row["slot__venue_id"]
+        if pk not in self.venues:
+            self.venues[pk] = {
+                "name": row["slot__venue__name"],
+                "url": reverse("schedule:venue", args=[row["slot__venue__slug"]]),
+            }
+        return self.venues[pk]
+
+    def _booking(self, row, agency, start, clock_text):
+        state = _booking_state(row)
+        if not state:
+            return None
+        return {
+            "class": f"booking-state booking-state-{state}",
+            "full": state == BookingState.FULL,
+            "few_left": state == BookingState.FEW_LEFT,
+            "url": reverse("visitors:book", args=[row["pk"]]),
+            "hidden": f": {agency['name']} {self.short_days[start.date()]} {clock_text}",
+        }
+
+
+def entry_labels():
+    """The entry's fixed words, translated once per page rather than once
+    per entry."""
+    return {
+        "cancelled": _("Cancelled"),
+        "place": _("Place"),
+        "kind": _("Kind of help"),
+        "languages": _("Languages"),
+        "help_with": _("Help with"),
+        "fully_booked": _("Fully booked"),
+        "few_left": _("Few places left"),
+        "book": _("Book"),
+    }
+
+
+def by_day(entries, days):
+    """``{date: [entries]}`` for ``days`` (each present, if need be empty)
+    and any other day an entry falls on, in date order."""
+    grouped = {day: [] for day in days}
+    for entry in entries:
+        grouped.setdefault(entry["date"], []).append(entry)
+    return dict(sorted(grouped.items()))
+
+
+def filter_fields(form):
+    """The filter form's selects as plain data: id, name, label and the
+    options as HTML, the chosen one selected. In a region the lists are
+    long (every venue of the country), so the options are written here
+    rather than by a template loop."""
+    fields = []
+    for field in form:
+        chosen = str(field.value())
+        options = "".join(
+            f'<option value="{escape(value)}"{" selected" * (str(value) == chosen)}>{escape(label)}</option>'
+            for value, label in field.field.choices
+        )
+        fields.append(
+            {
+                "id": field.id_for_label,
+                "name": field.html_name,
+                "label": field.label,
+                "options": mark_safe(options),
+            }
+        )
+    return fields
