@@ -274,7 +274,7 @@ class Membership(models.Model):
     language = models.CharField(
         _("language of e-mails"),
         max_length=10,
-        choices=settings.LANGUAGES,
+        choices=settings.STAFF_LANGUAGES,
         default=settings.LANGUAGE_CODE,
         help_text=_("The monthly statistics report is e-mailed in this language."),
     )

@@ -11,8 +11,17 @@ from babel.lists import format_list
 from django.utils import translation
 
 # Django language code -> Babel locale. English dates follow British usage
-# (day before month, 24-hour clock), as Swedish readers expect.
-BABEL_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
+# (day before month, 24-hour clock), as Swedish readers expect. Tigrinya:
+# most Tigrinya speakers in Sweden came from Eritrea.
+BABEL_LOCALES = {
+    "sv": "sv_SE",
+    "en": "en_GB",
+    "ar": "ar",
+    "fa": "fa",
+    "so": "so_SO",
+    "ti": "ti_ER",
+    "uk": "uk_UA",
+}
 
 
 def babel_locale(language=None):
@@ -42,13 +51,13 @@ def format_weekday(day, language=None):
 # Språkrådet's Svenska skrivregler write the time of day with a full stop
 # ("13.00-16.00"); English keeps the colon. Only text for people reads
 # this: machine formats (datetime attributes, the calendar feed) use ISO.
-CLOCK_PATTERNS = {"sv_SE": "HH.mm", "en_GB": "HH:mm"}
+CLOCK_PATTERNS = {"sv_SE": "HH.mm"}
 
 
 def format_clock(value, language=None):
-    """24-hour clock: '14.00' in Swedish, '14:00' in English."""
+    """24-hour clock: '14.00' in Swedish, '14:00' in the other languages."""
     locale_name = babel_locale(language)
-    return format_time(value, CLOCK_PATTERNS[locale_name], locale=locale_name)
+    return format_time(value, CLOCK_PATTERNS.get(locale_name, "HH:mm"), locale=locale_name)
 
 
 def format_date_range(first, last, language=None):
@@ -76,6 +85,7 @@ def format_and_list(items, language=None):
 LANGUAGE_NAMES = {
     "sv_SE": {"prs": "dari", "kmr": "kurdiska (kurmanji)", "ckb": "kurdiska (sorani)"},
     "en_GB": {"prs": "Dari", "kmr": "Kurdish (Kurmanji)", "ckb": "Kurdish (Sorani)"},
+    "fa": {"prs": "دری"},
 }
 
 

@@ -355,6 +355,8 @@ def screen(request, venue):
         "now": now,
         "today": today,
         "second": second,
+        # A second line in Arabic beside Swedish runs right to left by itself.
+        "second_rtl": bool(second) and translation.get_language_info(second)["bidi"],
         "refresh_seconds": SCREEN_REFRESH_SECONDS,
         "here_now": [o for o in todays if not o.is_cancelled and o.starts_at <= now < o.ends_at],
         "later": [o for o in todays if o.starts_at > now][:SCREEN_LATER_SHOWN],

@@ -2,7 +2,8 @@
 and lists of names in its alphabetical order and as running text."""
 
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import format_html
 
 from eserviceverkstad import i18n
 
@@ -41,6 +42,10 @@ def clock(moment):
 
 @register.simple_tag
 def time_range(start, end):
+    """'13.00–16.00', isolated left to right: inside Arabic or Persian text
+    the bidirectional algorithm would otherwise show '16.00–13.00'."""
+    if translation.get_language_bidi():
+        return format_html('<bdi dir="ltr">{}–{}</bdi>', clock(start), clock(end))
     return f"{clock(start)}–{clock(end)}"
 
 
