@@ -68,6 +68,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Before the admin, as it asks: its admin classes extend the admin's.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -223,6 +225,16 @@ LANG_INFO.update(
     }
 )
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Texts in the database (names, descriptions, notes, search words) in every
+# language through django-modeltranslation: one column per language
+# (name_sv, name_en, name_ar, ...), registered in agencies/translation.py and
+# sessions/translation.py. Swedish is the source; an empty translation shows
+# the Swedish text, then the English one, never nothing.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "sv"
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("sv", "en")}
+# A required text (a name) must be given in Swedish; every other language may wait.
+MODELTRANSLATION_REQUIRED_LANGUAGES = ("sv",)
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True

@@ -224,7 +224,7 @@ def _cancelled_line(occurrence):
     return _("Cancelled %(day)s %(time)s: %(reason)s") % {
         "day": format_day(occurrence.local_start.date()),
         "time": clock_range(occurrence),
-        "reason": occurrence.display_cancellation_reason,
+        "reason": occurrence.cancellation_reason,
     }
 
 
@@ -234,7 +234,7 @@ def offers_of(occurrences):
     grouped = {}
     for occurrence in occurrences:
         slot = occurrence.slot
-        what = slot.display_title or str(slot.get_format_display())
+        what = slot.title or str(slot.get_format_display())
         key = (slot.agency_id, what, tuple(slot.language_codes))
         grouped.setdefault(key, []).append(occurrence)
     offers = []
@@ -242,7 +242,7 @@ def offers_of(occurrences):
         names = [language_name(code) for code in codes]
         offer = Offer(
             agency_id=agency_id,
-            agency_name=found[0].slot.agency.display_name,
+            agency_name=found[0].slot.agency.name,
             what=what,
             languages=_("Help in %(languages)s") % {"languages": format_and_list(names)} if names else "",
             times=_time_lines([o for o in found if not o.is_cancelled]),

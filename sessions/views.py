@@ -73,10 +73,10 @@ def home(request):
     )
 
 
-def _by_display_name(objects):
+def _by_name(objects):
     # Sorted in Python by ICU: the same order on every database, each
     # language's own (å, ä, ö last in Swedish).
-    return sorted(objects, key=lambda obj: sort_key(obj.display_name))
+    return sorted(objects, key=lambda obj: sort_key(obj.name))
 
 
 @require_safe
@@ -95,7 +95,7 @@ def help_finder(request):
 def agency_list(request):
     # Queries: agencies with their municipality; their e-services; the next
     # time of each.
-    agencies = _by_display_name(
+    agencies = _by_name(
         Agency.objects.select_related("municipality").prefetch_related(
             Prefetch("eservices", queryset=EService.objects.order_by("name"))
         )
@@ -123,8 +123,8 @@ def agency_detail(request, slug):
     # Queries: the agency with its municipality; its e-services; their
     # topics; the topics its series cover; its next times in each venue.
     agency = get_object_or_404(Agency.objects.select_related("municipality"), slug=slug)
-    eservices = _by_display_name(agency.eservices.prefetch_related("topics"))
-    topics = _by_display_name(Topic.objects.filter(slots__agency=agency).distinct())
+    eservices = _by_name(agency.eservices.prefetch_related("topics"))
+    topics = _by_name(Topic.objects.filter(slots__agency=agency).distinct())
     upcoming = (
         Occurrence.objects.filter(slot__agency=agency)
         .next_per("slot__venue_id", NEXT_PER_VENUE)
@@ -164,7 +164,7 @@ def venue_detail(request, slug):
         "venue": venue,
         "days": [{"date": day, "entries": found, "is_today": day == today} for day, found in days.items()],
         "further_ahead": [occurrence for occurrence in next_by_agency if occurrence.starts_at >= week_end],
-        "try_items": _by_display_name(venue.try_items.all()),
+        "try_items": _by_name(venue.try_items.all()),
     }
     return render(request, "sessions/venue_detail.html", context)
 
@@ -187,7 +187,7 @@ def try_page(request):
         venue = occurrence.slot.venue
         rows.setdefault(venue.pk, {"venue": venue, "items": [], "times": []})["times"].append(occurrence)
     for row in rows.values():
-        row["items"] = _by_display_name(row["items"])
+        row["items"] = _by_name(row["items"])
     venues = sorted(
         rows.values(),
         key=lambda row: (sort_key(row["venue"].municipality.name), sort_key(row["venue"].name)),

@@ -122,3 +122,66 @@ def test_dates_and_times_are_written_by_babel_in_each_language(language):
     assert day and day != i18n.format_day(thursday, "sv" if language != "sv" else "en")
     assert i18n.format_clock(datetime.time(14, 5), language) in ("14.05", "14:05")
     assert i18n.language_name("ar", language) not in ("", "ar")
+
+
+# --- Texts in the database: one column per language, Swedish as fallback ---
+
+
+def test_an_agency_page_in_arabic_shows_the_arabic_text_or_else_the_swedish_one(client):
+    agency = factories.agency("Skatteverket", slug="skatteverket", description="Hjälp med deklarationen.")
+    assert "Hjälp med deklarationen." in page_in(client, "ar", "/agencies/skatteverket/")
+    agency.description_ar = ""  # an emptied translation is no text either
+    agency.name_ar = "مصلحة الضرائب"
+    agency.save()
+    page = page_in(client, "ar", "/agencies/skatteverket/")
+    assert "<h1>مصلحة الضرائب</h1>" in page
+    assert "Hjälp med deklarationen." in page
+    assert "<h1>Skatteverket</h1>" in page_in(client, "sv", "/agencies/skatteverket/")
+
+
+def test_a_text_saved_while_english_is_active_keeps_the_swedish_one_in_the_source_column():
+    from django.utils import translation
+
+    from agencies.models import Agency
+
+    agency = factories.agency("Skatteverket", slug="skatteverket")
+    with translation.override("en"):
+        agency.name = "Swedish Tax Agency"
+        agency.save()
+    # The statistics and the database's order read the original column.
+    assert list(Agency.objects.rewrite(False).values_list("name", "name_sv", "name_en")) == [
+        ("Skatteverket", "Skatteverket", "Swedish Tax Agency")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_english_texts_of_the_old_columns_survive_the_move_to_modeltranslation():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("agencies", "0008_venue_screen_languages"), ("schedule", "0006_booking_times")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    town = old_apps.get_model("agencies", "Municipality").objects.create(
+        name="Mjölby", formal_name="Mjölby kommun", slug="mjolby"
+    )
+    old_apps.get_model("agencies", "Agency").objects.create(
+        name="Barnomsorg", name_en="Childcare", slug="barnomsorg", kind="childcare", level="municipal",
+        municipality=town, colour="#1f5f8b", description="Förskola", description_en="Preschool",
+    )  # fmt: skip
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from django.utils import translation
+
+    from agencies.models import Agency
+
+    agency = Agency.objects.get(slug="barnomsorg")
+    assert (agency.name_sv, agency.name_en, agency.description_en) == ("Barnomsorg", "Childcare", "Preschool")
+    with translation.override("en"):
+        assert agency.name == "Childcare"
+    with translation.override("uk"):
+        assert agency.name == "Barnomsorg"

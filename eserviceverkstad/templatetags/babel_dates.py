@@ -56,20 +56,15 @@ def language_names(codes):
 
 @register.filter
 def alphabetical(objects):
-    """Objects with a ``display_name`` in the active language's order."""
-    return sorted(objects, key=lambda obj: i18n.sort_key(obj.display_name))
+    """Objects by their ``name`` (in the active language) in its alphabetical order."""
+    return sorted(objects, key=lambda obj: i18n.sort_key(obj.name))
 
 
 @register.filter
 def running_list(objects):
     """'BankID, dator och mobil, digital brevlåda': names of topics joined
     as they read inside a sentence."""
-    return ", ".join(i18n.in_running_text(obj.display_name) for obj in objects)
-
-
-@register.simple_tag
-def localized(obj, field):
-    return i18n.localized(obj, field)
+    return ", ".join(i18n.in_running_text(obj.name) for obj in objects)
 
 
 @register.filter
