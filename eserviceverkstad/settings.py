@@ -96,7 +96,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # Right after the language is chosen: staff pages speak sv or en only.
+    # Right after the language is chosen: a feed or QR link's ?lang=, then
+    # the rule that staff pages speak sv or en only.
+    "eserviceverkstad.language_link.LanguageParameterMiddleware",
     "eserviceverkstad.staff_language.StaffLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

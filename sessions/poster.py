@@ -22,11 +22,13 @@ import dataclasses
 import math
 
 import segno
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from eserviceverkstad.i18n import format_and_list, format_clock, format_day, format_weekday, language_name
+from eserviceverkstad.language_link import link_language
 
 PT_PER_MM = 72 / 25.4
 # The printable A4 area with 12 mm margins is 186 x 273 mm; a sheet is
@@ -186,7 +188,11 @@ def qr_data_uri(url):
 def live_schedule_url(request, venue):
     """Where the poster's QR code leads: this venue's current week, always
     up to date (the poster itself is the week it was printed for)."""
-    return request.build_absolute_uri(reverse("schedule:week") + f"?venue={venue.slug}")
+    query = QueryDict(mutable=True)
+    query["venue"] = venue.slug
+    if language := link_language():  # a poster in Arabic leads to the schedule in Arabic
+        query["lang"] = language
+    return request.build_absolute_uri(reverse("schedule:week") + "?" + query.urlencode())
 
 
 def clock_range(occurrence):

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_safe
 
 from agencies.models import Agency, AgencyLevel, EService, Topic, TryItem, Venue
 from eserviceverkstad.i18n import format_day, sort_key
+from eserviceverkstad.language_link import link_language
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
 from sessions.help_search import next_times_by_agency, search
@@ -71,6 +72,13 @@ def home(request):
         "sessions/home.html",
         {"rows": rows, "this_week": IsoWeek.containing(timezone.localdate()), "today": format_day(now)},
     )
+
+
+def _with_language(query):
+    if language := link_language():
+        query = query.copy()
+        query["lang"] = language
+    return query.urlencode()
 
 
 def _by_name(objects):
@@ -244,6 +252,8 @@ def week(request, week=None):
         "next_time": next_time,
         "next_week": next_time and IsoWeek.containing(next_time.local_start.date()),
         "query": request.GET.urlencode(),
+        # Calendar programs send no cookie: the feed link names its language.
+        "feed_query": _with_language(request.GET),
         "is_current": week == IsoWeek.containing(timezone.localdate()),
     }
     return render(request, "sessions/week.html", context)

@@ -185,3 +185,34 @@ def test_the_english_texts_of_the_old_columns_survive_the_move_to_modeltranslati
         assert agency.name == "Childcare"
     with translation.override("uk"):
         assert agency.name == "Barnomsorg"
+
+
+# --- Links that leave the browser carry the language ---
+
+
+@pytest.fixture
+def bankid_drop_in(thursday_childcare):
+    bankid = factories.topic("BankID", slug="bankid", name_ar="بنك آيدي")
+    thursday_childcare.topics.set([bankid])
+    return thursday_childcare
+
+
+def test_the_arabic_week_pages_calendar_link_gives_an_arabic_feed(client, bankid_drop_in):
+    page = page_in(client, "ar", f"/schedule/{next_week()}/")
+    assert 'href="/schedule.ics?lang=ar"' in page
+    client.cookies.clear()  # a calendar program has no cookie
+    feed = client.get("/schedule.ics?lang=ar")
+    assert "بنك آيدي" in feed.content.decode()
+    assert "Set-Cookie" not in feed.headers
+    swedish = client.get("/schedule.ics").content.decode()
+    assert "بنك آيدي" not in swedish and "BankID" in swedish
+
+
+def test_the_arabic_posters_qr_code_leads_to_the_schedule_in_arabic_and_keeps_it(client, bankid_drop_in):
+    page = page_in(client, "ar", f"/schedule/{next_week()}/print/")
+    assert "http://testserver/schedule/?venue=mjolby-bibliotek&amp;lang=ar" in page
+    client.cookies.clear()  # a phone that never visited the site
+    response = client.get("/schedule/?venue=mjolby-bibliotek&lang=ar", follow=True)
+    assert '<html lang="ar" dir="rtl">' in response.content.decode()
+    assert client.cookies["django_language"].value == "ar"
+    assert '<html lang="ar" dir="rtl">' in client.get("/help/").content.decode()
