@@ -140,8 +140,8 @@ AGENCIES = [
         "municipality": "mjolby",
         "colour": "#8a3b12",
         "description": (
-            "Handläggare från barnomsorgen svarar på frågor om förskoleplats, kö och skolval, och "
-            "hjälper dig att fylla i rätt i e-tjänsten."
+            "Vi svarar på frågor om förskola, kö och skolval. Vi hjälper dig också att fylla i "
+            "e-tjänsten rätt."
         ),
         "description_en": (
             "Case officers from childcare answer questions about preschool places, the queue and school "
@@ -176,8 +176,8 @@ AGENCIES = [
         "municipality": "mjolby",
         "colour": "#1d6b45",
         "description": (
-            "Medborgarservice svarar på frågor om kommunens tjänster och hjälper dig med e-tjänster "
-            "som bygglov och ekonomiskt bistånd."
+            "Vi svarar på frågor om kommunen. Vi hjälper dig också med e-tjänster, till exempel för "
+            "bygglov och ekonomiskt bistånd."
         ),
         "description_en": (
             "Citizen service answers questions about the municipality's services and helps you with "
@@ -211,7 +211,7 @@ AGENCIES = [
         "level": AgencyLevel.MUNICIPAL,
         "municipality": "kalmar",
         "colour": "#6b4e16",
-        "description": "Kontaktcenter hjälper dig att hitta och använda kommunens e-tjänster.",
+        "description": "Vi hjälper dig att hitta rätt e-tjänst hos kommunen och att använda den.",
         "description_en": "The contact centre helps you find and use the municipality's e-services.",
         "website": "https://kalmar.se",
     },
@@ -228,7 +228,9 @@ AGENCIES = [
         "level": AgencyLevel.NATIONAL,
         "municipality": None,
         "colour": "#7a1f3d",
-        "description": "Hjälp med deklarationen, flyttanmälan, personbevis och e-legitimation.",
+        "description": (
+            "Vi hjälper dig att deklarera, anmäla flytt, beställa personbevis och skaffa e-legitimation."
+        ),
         "description_en": "Help with your tax return, reporting a move, population certificates and e-ID.",
         "website": "https://www.skatteverket.se",
     },
