@@ -231,7 +231,10 @@ class OccurrenceForm(forms.ModelForm):
                 occurrence.changed_by_hand()
                 occurrence.save(update_fields=[*sorted(plain), "is_exception", "sequence", "updated_at"])
             if cancel:
-                reason, reason_en = occurrence.cancellation_reason, occurrence.cancellation_reason_en
+                # As typed: the model's cancellation_reason reads the active
+                # language's column (modeltranslation), English on an English admin.
+                reason = self.cleaned_data["cancellation_reason"]
+                reason_en = self.cleaned_data.get("cancellation_reason_en", "")
                 cancel_occurrences([occurrence], reason, reason_en, by=by)
             elif uncancel:
                 uncancel_occurrences([occurrence], by=by)

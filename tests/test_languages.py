@@ -216,3 +216,23 @@ def test_the_arabic_posters_qr_code_leads_to_the_schedule_in_arabic_and_keeps_it
     assert '<html lang="ar" dir="rtl">' in response.content.decode()
     assert client.cookies["django_language"].value == "ar"
     assert '<html lang="ar" dir="rtl">' in client.get("/help/").content.decode()
+
+
+def test_a_cancellation_in_the_english_admin_keeps_the_swedish_reason_swedish(client, thursday_childcare):
+    from django.utils import translation
+
+    from sessions.models import Occurrence, OccurrenceStatus
+    from sessions.schedule import cancel_occurrences
+
+    occurrence = Occurrence.objects.filter(slot=thursday_childcare).first()
+    with translation.override("en"):
+        cancel_occurrences([occurrence], "Stängt för påsk", "Closed for Easter")
+    occurrence.refresh_from_db()
+    assert occurrence.status == OccurrenceStatus.CANCELLED
+    assert (occurrence.cancellation_reason_sv, occurrence.cancellation_reason_en) == (
+        "Stängt för påsk",
+        "Closed for Easter",
+    )
+    with translation.override("ar"):
+        assert occurrence.cancellation_reason == "Stängt för påsk"
+    assert Occurrence.objects.rewrite(False).filter(cancellation_reason="Stängt för påsk").exists()
