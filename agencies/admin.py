@@ -9,6 +9,7 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from agencies.models import (
     AccessibilityReport,
@@ -114,8 +115,11 @@ class ScopedAdmin(IdSafeAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+# The translated texts (agencies/translation.py) show as one field per
+# language, one under the other (TranslationAdmin; its tabbed variant needs
+# inline script, which the CSP forbids).
 @admin.register(Municipality)
-class MunicipalityAdmin(ScopedAdmin):
+class MunicipalityAdmin(ScopedAdmin, TranslationAdmin):
     municipality_path = "pk"
     list_display = ("name", "formal_name", "region", "slug", "contact_email")
     list_filter = ("region",)
@@ -126,12 +130,13 @@ class MunicipalityAdmin(ScopedAdmin):
 class TryItemInline(admin.TabularInline):
     model = TryItem
     extra = 0
-    fields = ("name", "name_en", "kind", "staff_must_be_present")
+    # One row per thing: the Swedish name here, every language on its own page.
+    fields = ("name_sv", "kind", "staff_must_be_present")
     show_change_link = True
 
 
 @admin.register(Venue)
-class VenueAdmin(ScopedAdmin):
+class VenueAdmin(ScopedAdmin, TranslationAdmin):
     municipality_path = "municipality"
     list_display = ("name", "room", "municipality", "address")
     list_filter = ("municipality",)
@@ -140,47 +145,46 @@ class VenueAdmin(ScopedAdmin):
     prepopulated_fields = {"slug": ("name",)}
     fieldsets = (
         (None, {"fields": ("municipality", "name", "slug", "room", "address", "language")}),
-        (_("In Swedish"), {"fields": ("opening_hours", "accessibility", "directions")}),
-        (_("In English"), {"fields": ("opening_hours_en", "accessibility_en", "directions_en")}),
+        (_("For residents"), {"fields": ("opening_hours", "accessibility", "directions")}),
     )
     inlines = (TryItemInline,)
 
 
-class EServiceInline(admin.StackedInline):
+class EServiceInline(TranslationStackedInline):
     model = EService
     extra = 0
-    fields = (("name", "name_en"), "slug", "url", "topics", ("what_to_bring", "what_to_bring_en"))
+    fields = ("name", "slug", "url", "topics", "what_to_bring")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("topics",)
 
 
 @admin.register(Agency)
-class AgencyAdmin(ScopedAdmin):
+class AgencyAdmin(ScopedAdmin, TranslationAdmin):
     municipality_path = "municipality"
     # National agencies (Skatteverket) staff every municipality's workshop.
     include_national = True
-    list_display = ("name", "name_en", "kind", "level", "municipality", "colour")
+    list_display = ("name", "kind", "level", "municipality", "colour")
     list_filter = ("level", "kind", "municipality")
     list_select_related = ("municipality",)
     search_fields = ("name", "name_en", "slug", "description", "description_en")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (EServiceInline,)
     fieldsets = (
-        (None, {"fields": (("name", "name_en"), "slug", ("kind", "level"), "municipality", "colour")}),
-        (_("For residents"), {"fields": ("description", "description_en", "contact", "website")}),
+        (None, {"fields": ("name", "slug", ("kind", "level"), "municipality", "colour")}),
+        (_("For residents"), {"fields": ("description", "contact", "website")}),
     )
 
 
 @admin.register(Topic)
-class TopicAdmin(IdSafeAdmin):
-    list_display = ("name", "name_en", "keywords")
+class TopicAdmin(IdSafeAdmin, TranslationAdmin):
+    list_display = ("name", "keywords")
     search_fields = ("name", "name_en", "slug", "keywords", "keywords_en")
     prepopulated_fields = {"slug": ("name",)}
-    fields = (("name", "name_en"), "slug", "keywords", "keywords_en")
+    fields = ("name", "slug", "keywords")
 
 
 @admin.register(EService)
-class EServiceAdmin(ScopedAdmin):
+class EServiceAdmin(ScopedAdmin, TranslationAdmin):
     municipality_path = "agency__municipality"
     include_national = True
     list_display = ("name", "agency", "url")
@@ -189,7 +193,7 @@ class EServiceAdmin(ScopedAdmin):
     search_fields = ("name", "name_en", "agency__name", "what_to_bring", "what_to_bring_en")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("agency", "topics")
-    fields = ("agency", ("name", "name_en"), "slug", "url", "topics", ("what_to_bring", "what_to_bring_en"))
+    fields = ("agency", "name", "slug", "url", "topics", "what_to_bring")
 
 
 class MembershipForm(forms.ModelForm):
@@ -228,7 +232,7 @@ class MembershipAdmin(IdSafeAdmin):
 
 
 @admin.register(TryItem)
-class TryItemAdmin(ScopedAdmin):
+class TryItemAdmin(ScopedAdmin, TranslationAdmin):
     municipality_path = "venue__municipality"
     list_display = ("name", "kind", "venue", "staff_must_be_present")
     list_filter = ("kind", "staff_must_be_present", "venue")
@@ -236,9 +240,9 @@ class TryItemAdmin(ScopedAdmin):
     search_fields = ("name", "name_en", "description", "description_en", "venue__name")
     fields = (
         "venue",
-        ("name", "name_en"),
+        "name",
         "kind",
-        ("description", "description_en"),
+        "description",
         "staff_must_be_present",
     )
 

@@ -13,6 +13,7 @@ import dataclasses
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils import translation
 
 from agencies.models import (
     Agency,
@@ -141,8 +142,8 @@ AGENCIES = [
         "municipality": "mjolby",
         "colour": "#8a3b12",
         "description": (
-            "Handläggare från barnomsorgen svarar på frågor om förskoleplats, kö och skolval, och "
-            "hjälper dig att fylla i rätt i e-tjänsten."
+            "Vi svarar på frågor om förskola, kö och skolval. Vi hjälper dig också att fylla i "
+            "e-tjänsten rätt."
         ),
         "description_en": (
             "Case officers from childcare answer questions about preschool places, the queue and school "
@@ -177,8 +178,8 @@ AGENCIES = [
         "municipality": "mjolby",
         "colour": "#1d6b45",
         "description": (
-            "Medborgarservice svarar på frågor om kommunens tjänster och hjälper dig med e-tjänster "
-            "som bygglov och ekonomiskt bistånd."
+            "Vi svarar på frågor om kommunen. Vi hjälper dig också med e-tjänster, till exempel för "
+            "bygglov och ekonomiskt bistånd."
         ),
         "description_en": (
             "Citizen service answers questions about the municipality's services and helps you with "
@@ -212,7 +213,7 @@ AGENCIES = [
         "level": AgencyLevel.MUNICIPAL,
         "municipality": "kalmar",
         "colour": "#6b4e16",
-        "description": "Kontaktcenter hjälper dig att hitta och använda kommunens e-tjänster.",
+        "description": "Vi hjälper dig att hitta rätt e-tjänst hos kommunen och att använda den.",
         "description_en": "The contact centre helps you find and use the municipality's e-services.",
         "website": "https://kalmar.se",
     },
@@ -220,11 +221,18 @@ AGENCIES = [
         "slug": "skatteverket",
         "name": "Skatteverket",
         "name_en": "Swedish Tax Agency",
+        "name_ar": "مصلحة الضرائب",
+        "name_fa": "اداره مالیات",
+        "name_so": "Hay'adda Canshuuraha",
+        "name_ti": "ቤት ጽሕፈት ግብሪ",
+        "name_uk": "Податкова служба",
         "kind": AgencyKind.TAX_AGENCY,
         "level": AgencyLevel.NATIONAL,
         "municipality": None,
         "colour": "#7a1f3d",
-        "description": "Hjälp med deklarationen, flyttanmälan, personbevis och e-legitimation.",
+        "description": (
+            "Vi hjälper dig att deklarera, anmäla flytt, beställa personbevis och skaffa e-legitimation."
+        ),
         "description_en": "Help with your tax return, reporting a move, population certificates and e-ID.",
         "website": "https://www.skatteverket.se",
     },
@@ -456,6 +464,41 @@ ESERVICES = [
 ]
 
 
+# The topics in the residents' other languages: a name and the search words
+# people type (the help finder matches every language's). Written for the
+# demo and not yet reviewed by native speakers (docs/translations.md).
+TOPIC_TRANSLATIONS = {
+    "forskoleplats": {
+        "ar": ("مكان في الروضة", "روضة، روضة أطفال، حضانة، رعاية الأطفال، مدرسة تمهيدية"),
+        "fa": ("جای پیش‌دبستانی", "پیش‌دبستانی، مهدکودک، کودکستان، نگهداری کودک"),
+        "so": ("Meel xanaanada carruurta", "xanaano, xanaanada carruurta, dugsi barbaarin, carruur"),
+        "ti": ("ቦታ መዋእለ ህጻናት", "መዋእለ ህጻናት, ህጻናት, ክንክን ህጻናት"),
+        "uk": ("Місце в дитячому садку", "дитячий садок, садочок, дитсадок, догляд за дітьми"),
+    },
+    "bankid": {
+        "ar": ("بنك آيدي", "بنك آيدي، بنك اي دي، هوية إلكترونية، تسجيل الدخول، البنك"),
+        "fa": ("بانک آیدی", "بانک آیدی، هویت الکترونیکی، ورود، بانک"),
+        "so": ("BankID", "bank id, aqoonsi elektaroonig, gal, bangiga"),
+        "ti": ("ባንክ ኣይዲ", "ባንክ ኣይዲ, መንነት, ባንኪ"),
+        "uk": ("BankID", "банк айді, банківський айді, електронна ідентифікація, увійти, банк"),
+    },
+    "deklaration": {
+        "ar": ("الإقرار الضريبي", "ضريبة، ضرائب، إقرار ضريبي، استرداد الضريبة"),
+        "fa": ("اظهارنامه مالیاتی", "مالیات، اظهارنامه، بازپرداخت مالیات"),
+        "so": ("Cadeynta canshuurta", "canshuur, cashuur, dakhli"),
+        "ti": ("መግለጺ ግብሪ", "ግብሪ, እቶት"),
+        "uk": ("Податкова декларація", "податки, податок, декларація, повернення податку"),
+    },
+    "soka-jobb": {
+        "ar": ("البحث عن عمل", "عمل، وظيفة، سيرة ذاتية، مكتب العمل"),
+        "fa": ("جستجوی کار", "کار، شغل، رزومه، اداره کار"),
+        "so": ("Raadinta shaqo", "shaqo, shaqo raadin, cv"),
+        "ti": ("ስራሕ ምድላይ", "ስራሕ, ሲቪ"),
+        "uk": ("Пошук роботи", "робота, пошук роботи, резюме, центр зайнятості"),
+    },
+}
+
+
 # The "try" part: technology residents may try before buying. (venue, kind,
 # Swedish name, English name, Swedish description, English description,
 # whether staff must be present)
@@ -522,7 +565,14 @@ def assign(obj, fields):
 
 def upsert(model, lookup, fields, create_only=None):
     """Find by ``lookup``, create or update, validate, and save only when
-    something changed, so a second run writes nothing."""
+    something changed, so a second run writes nothing. In Swedish: a plain
+    ``name`` is the Swedish text (modeltranslation reads and writes the
+    active language's)."""
+    with translation.override("sv"):
+        return _upsert(model, lookup, fields, create_only)
+
+
+def _upsert(model, lookup, fields, create_only):
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **(create_only or {}))
@@ -550,6 +600,8 @@ def load_catalogue():
         upsert(Agency, {"slug": data["slug"]}, {**data, "municipality": municipality})
     for slug, name, name_en, keywords, keywords_en in TOPICS:
         fields = {"name": name, "name_en": name_en, "keywords": keywords, "keywords_en": keywords_en}
+        for language, (translated_name, translated_keywords) in TOPIC_TRANSLATIONS.get(slug, {}).items():
+            fields[f"name_{language}"], fields[f"keywords_{language}"] = translated_name, translated_keywords
         upsert(Topic, {"slug": slug}, fields)
     for data in ESERVICES:
         fields = {key: value for key, value in data.items() if key != "topics"}

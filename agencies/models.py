@@ -18,7 +18,7 @@ from eserviceverkstad.colours import (
     contrast_ratio,
     text_colour_for,
 )
-from eserviceverkstad.i18n import localized
+from eserviceverkstad.i18n import SwedishSourceText
 from eserviceverkstad.reserved_paths import is_reserved
 
 # A schedule colour is shown as a badge on the white page: WCAG 1.4.11 asks
@@ -54,7 +54,7 @@ def validate_not_a_site_path(value):
 BOOKING_RETENTION_DAYS = 30
 
 
-class Municipality(models.Model):
+class Municipality(SwedishSourceText, models.Model):
     # The short name lists and filters show ("Boxholm"), and the body's own
     # name, which statements and contact lists use ("Boxholms kommun").
     name = models.CharField(_("name"), max_length=100, help_text=_("Short, as in lists: e.g. Mjölby"))
@@ -99,7 +99,7 @@ class Municipality(models.Model):
         return self.name
 
 
-class Venue(models.Model):
+class Venue(SwedishSourceText, models.Model):
     municipality = models.ForeignKey(
         Municipality, models.PROTECT, related_name="venues", verbose_name=_("municipality")
     )
@@ -108,15 +108,12 @@ class Venue(models.Model):
     room = models.CharField(_("room"), max_length=120, blank=True, help_text=_("E.g. the digital workshop"))
     address = models.CharField(_("address"), max_length=200)
     opening_hours = models.TextField(_("opening hours"), blank=True)
-    opening_hours_en = models.TextField(_("opening hours (English)"), blank=True)
     accessibility = models.TextField(
         _("accessibility information"),
         blank=True,
         help_text=_("Entrance, lift, toilet, hearing loop, parking for disabled people."),
     )
-    accessibility_en = models.TextField(_("accessibility information (English)"), blank=True)
     directions = models.TextField(_("how to get there"), blank=True)
-    directions_en = models.TextField(_("how to get there (English)"), blank=True)
     language = models.CharField(
         _("language of the lobby screen"),
         max_length=10,
@@ -136,9 +133,6 @@ class Venue(models.Model):
     def __str__(self):
         return self.name
 
-    def localized(self, field):
-        return localized(self, field)
-
 
 class AgencyKind(models.TextChoices):
     LIBRARY = "library", _("Library")
@@ -157,9 +151,8 @@ class AgencyLevel(models.TextChoices):
     NATIONAL = "national", _("National")
 
 
-class Agency(models.Model):
+class Agency(SwedishSourceText, models.Model):
     name = models.CharField(_("name"), max_length=120)
-    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=60)
     kind = models.CharField(_("kind"), max_length=30, choices=AgencyKind.choices)
     level = models.CharField(_("level"), max_length=20, choices=AgencyLevel.choices)
@@ -173,7 +166,6 @@ class Agency(models.Model):
         help_text=_("Only for municipal agencies. National agencies serve every municipality."),
     )
     description = models.TextField(_("description"), blank=True)
-    description_en = models.TextField(_("description (English)"), blank=True)
     contact = models.TextField(_("contact"), blank=True)
     website = models.URLField(_("website"), blank=True)
     colour = models.CharField(
@@ -207,13 +199,6 @@ class Agency(models.Model):
     def __str__(self):
         return self.name
 
-    def localized(self, field):
-        return localized(self, field)
-
-    @property
-    def display_name(self):
-        return localized(self, "name")
-
     @property
     def text_colour(self):
         return text_colour_for(self.colour)
@@ -223,16 +208,14 @@ class Agency(models.Model):
         return f"agency-{self.pk}"
 
 
-class Topic(models.Model):
+class Topic(SwedishSourceText, models.Model):
     """Something a resident needs help with, as they would say it."""
 
     name = models.CharField(_("name"), max_length=120)
-    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=60)
     keywords = models.TextField(
         _("search words"), blank=True, help_text=_("Words residents use, separated by commas.")
     )
-    keywords_en = models.TextField(_("search words (English)"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -245,15 +228,10 @@ class Topic(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def display_name(self):
-        return localized(self, "name")
 
-
-class EService(models.Model):
+class EService(SwedishSourceText, models.Model):
     agency = models.ForeignKey(Agency, models.CASCADE, related_name="eservices", verbose_name=_("agency"))
     name = models.CharField(_("name"), max_length=160)
-    name_en = models.CharField(_("name (English)"), max_length=160, blank=True)
     slug = models.SlugField(_("slug"), max_length=80)
     url = models.URLField(_("link"), blank=True)
     topics = models.ManyToManyField(Topic, blank=True, related_name="eservices", verbose_name=_("topics"))
@@ -262,7 +240,6 @@ class EService(models.Model):
         blank=True,
         help_text=_("In plain language, e.g. 'Your BankID on your phone and the letter you got'."),
     )
-    what_to_bring_en = models.TextField(_("what to bring (English)"), blank=True)
 
     class Meta:
         ordering = ["agency__name", "name"]
@@ -274,10 +251,6 @@ class EService(models.Model):
 
     def __str__(self):
         return self.name
-
-    @property
-    def display_name(self):
-        return localized(self, "name")
 
 
 class Role(models.TextChoices):
@@ -302,7 +275,7 @@ class Membership(models.Model):
     language = models.CharField(
         _("language of e-mails"),
         max_length=10,
-        choices=settings.LANGUAGES,
+        choices=settings.STAFF_LANGUAGES,
         default=settings.LANGUAGE_CODE,
         help_text=_("The monthly statistics report is e-mailed in this language."),
     )
@@ -399,16 +372,14 @@ class TryItemKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class TryItem(models.Model):
+class TryItem(SwedishSourceText, models.Model):
     """Technology a venue lets residents try for free before buying: the
     "try" part of the workshop."""
 
     venue = models.ForeignKey(Venue, models.CASCADE, related_name="try_items", verbose_name=_("venue"))
     name = models.CharField(_("name"), max_length=120, help_text=_("E.g. Läsplatta (Kobo Clara)"))
-    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=TryItemKind.choices)
     description = models.TextField(_("description"), blank=True, max_length=600)
-    description_en = models.TextField(_("description (English)"), blank=True, max_length=600)
     staff_must_be_present = models.BooleanField(
         _("staff must be present"),
         default=False,
@@ -425,14 +396,6 @@ class TryItem(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.venue})"
-
-    @property
-    def display_name(self):
-        return localized(self, "name")
-
-    @property
-    def display_description(self):
-        return localized(self, "description")
 
 
 # What a resident may write in an accessibility report.

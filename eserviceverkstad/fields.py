@@ -14,8 +14,9 @@ def is_id(value):
 
 
 def display_label(obj):
-    """A model's name in the active language, where it has one."""
-    return getattr(obj, "display_name", None) or str(obj)
+    """A model's name in the active language, where it has one: a translated
+    model's str() is its name through modeltranslation."""
+    return str(obj)
 
 
 class IdModelChoiceField(forms.ModelChoiceField):

@@ -1,6 +1,6 @@
 """Language helpers shared by every app: Babel formatting in the active
-language, alphabetical order and names inside sentences, and picking the
-right column of a two-language model field."""
+language, alphabetical order and names inside sentences, and the Swedish
+source text of the translated model fields (django-modeltranslation)."""
 
 import functools
 
@@ -11,8 +11,17 @@ from babel.lists import format_list
 from django.utils import translation
 
 # Django language code -> Babel locale. English dates follow British usage
-# (day before month, 24-hour clock), as Swedish readers expect.
-BABEL_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
+# (day before month, 24-hour clock), as Swedish readers expect. Tigrinya:
+# most Tigrinya speakers in Sweden came from Eritrea.
+BABEL_LOCALES = {
+    "sv": "sv_SE",
+    "en": "en_GB",
+    "ar": "ar",
+    "fa": "fa",
+    "so": "so_SO",
+    "ti": "ti_ER",
+    "uk": "uk_UA",
+}
 
 
 def babel_locale(language=None):
@@ -42,13 +51,13 @@ def format_weekday(day, language=None):
 # Språkrådet's Svenska skrivregler write the time of day with a full stop
 # ("13.00-16.00"); English keeps the colon. Only text for people reads
 # this: machine formats (datetime attributes, the calendar feed) use ISO.
-CLOCK_PATTERNS = {"sv_SE": "HH.mm", "en_GB": "HH:mm"}
+CLOCK_PATTERNS = {"sv_SE": "HH.mm"}
 
 
 def format_clock(value, language=None):
-    """24-hour clock: '14.00' in Swedish, '14:00' in English."""
+    """24-hour clock: '14.00' in Swedish, '14:00' in the other languages."""
     locale_name = babel_locale(language)
-    return format_time(value, CLOCK_PATTERNS[locale_name], locale=locale_name)
+    return format_time(value, CLOCK_PATTERNS.get(locale_name, "HH:mm"), locale=locale_name)
 
 
 def format_date_range(first, last, language=None):
@@ -76,6 +85,7 @@ def format_and_list(items, language=None):
 LANGUAGE_NAMES = {
     "sv_SE": {"prs": "dari", "kmr": "kurdiska (kurmanji)", "ckb": "kurdiska (sorani)"},
     "en_GB": {"prs": "Dari", "kmr": "Kurdish (Kurmanji)", "ckb": "Kurdish (Sorani)"},
+    "fa": {"prs": "دری"},
 }
 
 
@@ -118,11 +128,31 @@ def is_known_language(code):
     return code in Locale.parse("en").languages
 
 
-def localized(obj, field):
-    """The English column (``<field>_en``) when English is active and filled
-    in, otherwise the Swedish one: Swedish is the source language."""
-    if (translation.get_language() or "sv").startswith("en"):
-        english = getattr(obj, f"{field}_en", "")
-        if english:
-            return english
-    return getattr(obj, field)
+def in_every_language(obj, field):
+    """Every language's text of a translated field, Swedish first, without
+    the empty ones: what the help finder matches a query against."""
+    from django.conf import settings
+
+    texts = (getattr(obj, f"{field}_{code}", None) for code in settings.MODELTRANSLATION_LANGUAGES)
+    return [text for text in texts if text]
+
+
+class SwedishSourceText:
+    """A model mixin for models with translated fields (django-modeltranslation):
+    the original column of each translated field (``name`` beside ``name_sv``,
+    ``name_en``, ...) holds the Swedish text, so what reads the column
+    directly (the statistics, the database's order and constraints) reads
+    Swedish whichever language the saving request had. modeltranslation
+    writes the active language's text there, so a save runs in Swedish. A
+    text given only in the original column (set while another language was
+    active) becomes the Swedish one."""
+
+    def save(self, *args, **kwargs):
+        from modeltranslation.translator import translator
+
+        for field in translator.get_options_for_model(type(self)).fields:
+            swedish_name = f"{field}_sv"
+            if swedish_name in self.__dict__ and self.__dict__[swedish_name] is None:
+                self.__dict__[swedish_name] = self.__dict__.get(field)  # never given; emptied is ""
+        with translation.override("sv"):
+            super().save(*args, **kwargs)

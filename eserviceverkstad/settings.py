@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Before the admin, as it asks: its admin classes extend the admin's.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -93,6 +96,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Right after the language is chosen: a feed or QR link's ?lang=, then
+    # the rule that staff pages speak sv or en only.
+    "eserviceverkstad.language_link.LanguageParameterMiddleware",
+    "eserviceverkstad.staff_language.StaffLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -196,8 +203,40 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "sv"
-LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
+# The public pages speak all of these; the staff pages only STAFF_LANGUAGES
+# (eserviceverkstad/staff_language.py). The language switch names each one
+# in its own script (LANG_INFO's name_local).
+LANGUAGES = [
+    ("sv", _("Swedish")),
+    ("en", _("English")),
+    ("ar", _("Arabic")),
+    ("fa", _("Persian")),
+    ("so", _("Somali")),
+    ("ti", _("Tigrinya")),
+    ("uk", _("Ukrainian")),
+]
+STAFF_LANGUAGES = LANGUAGES[:2]
+# Django has no Somali or Tigrinya of its own; get_language_info() and the
+# language switch need them.
+LANG_INFO.update(
+    {
+        "so": {"bidi": False, "code": "so", "name": "Somali", "name_local": "Soomaali"},
+        "ti": {"bidi": False, "code": "ti", "name": "Tigrinya", "name_local": "ትግርኛ"},
+        # Django writes it with a shadda (العربيّة); the switch uses the plain spelling.
+        "ar": {**LANG_INFO["ar"], "name_local": "العربية"},
+    }
+)
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Texts in the database (names, descriptions, notes, search words) in every
+# language through django-modeltranslation: one column per language
+# (name_sv, name_en, name_ar, ...), registered in agencies/translation.py and
+# sessions/translation.py. Swedish is the source; an empty translation shows
+# the Swedish text, then the English one, never nothing.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "sv"
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("sv", "en")}
+# A required text (a name) must be given in Swedish; every other language may wait.
+MODELTRANSLATION_REQUIRED_LANGUAGES = ("sv",)
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True

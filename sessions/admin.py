@@ -7,6 +7,7 @@ a reason" action for weeks such as Easter. Every cancellation goes through
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote, unquote
@@ -52,6 +53,14 @@ from sessions.schedule import (
 )
 
 PREVIEW_COUNT = 8
+
+
+def in_every_language(field):
+    """('title_sv', 'title_en', 'title_ar', ...): a translated field's columns
+    (sessions/translation.py), Swedish and English first."""
+    return tuple(f"{field}_{code}" for code in settings.MODELTRANSLATION_LANGUAGES)
+
+
 # The inline shows what a coordinator plans for: the coming months, plus
 # every later occurrence already changed by hand.
 INLINE_WEEKS = 16
@@ -138,9 +147,9 @@ class StaffedSlotForm(forms.ModelForm):
     class Meta:
         model = StaffedSlot
         fields = (
-            "agency", "venue", "format", "title", "title_en", "recurrence", "weekday", "interval",
+            "agency", "venue", "format", *in_every_language("title"), "recurrence", "weekday", "interval",
             "week_of_month", "start_time", "end_time", "first_date", "last_date", "languages", "topics",
-            "capacity", "booking_minutes", "note", "note_en",
+            "capacity", "booking_minutes", *in_every_language("note"),
         )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -227,7 +236,10 @@ class OccurrenceForm(forms.ModelForm):
                 if old_start and old_start != occurrence.starts_at:
                     announce_moves({occurrence.pk: old_start})
             if cancel:
-                reason, reason_en = occurrence.cancellation_reason, occurrence.cancellation_reason_en
+                # As typed: the model's cancellation_reason reads the active
+                # language's column (modeltranslation), English on an English admin.
+                reason = self.cleaned_data["cancellation_reason"]
+                reason_en = self.cleaned_data.get("cancellation_reason_en", "")
                 cancel_occurrences([occurrence], reason, reason_en, by=by)
             elif uncancel:
                 uncancel_occurrences([occurrence], by=by)
@@ -287,7 +299,7 @@ class StaffedSlotAdmin(ScopedAdmin):
         css = {"all": ("css/admin-schedule.css",)}
 
     fieldsets = (
-        (None, {"fields": ("agency", "venue", "format", ("title", "title_en"))}),
+        (None, {"fields": ("agency", "venue", "format", ("title_sv", "title_en"))}),
         (
             _("When"),
             {
@@ -302,7 +314,15 @@ class StaffedSlotAdmin(ScopedAdmin):
         ),
         (
             _("For residents"),
-            {"fields": ("languages", "topics", ("capacity", "booking_minutes"), "note", "note_en")},
+            {"fields": ("languages", "topics", ("capacity", "booking_minutes"), "note_sv", "note_en")},
+        ),
+        # Folded (a <details>, no script): most series have no translation yet.
+        (
+            _("In other languages"),
+            {
+                "classes": ("collapse",),
+                "fields": (*in_every_language("title")[2:], *in_every_language("note")[2:]),
+            },
         ),
     )
 

@@ -224,7 +224,7 @@ def describe_session(occurrence):
     start, end = occurrence.local_start, occurrence.local_end
     text = (
         f"{format_weekday(start)} {format_long_date(start)}, {format_clock(start)}–{format_clock(end)}"
-        f" · {occurrence.slot.agency.display_name}"
+        f" · {occurrence.slot.agency.name}"
     )
     if occurrence.is_cancelled:
         return _("%(session)s – cancelled: %(reason)s") % {

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
-from eserviceverkstad.i18n import language_name, localized
+from eserviceverkstad.i18n import language_name
 from sessions.models import STOCKHOLM, OccurrenceStatus, StaffedSlot
 
 # The feed shows a month back (so a subscriber's calendar keeps recent
@@ -58,16 +58,16 @@ def stockholm_vtimezone():
 def _slot_texts(slot, topics):
     """Summary and description lines of a series: the same for each of its
     occurrences, so worked out once per series."""
-    summary = localized(slot.agency, "name")
-    if slot.display_title:
-        summary = f"{summary}: {slot.display_title}"
+    summary = slot.agency.name
+    if slot.title:
+        summary = f"{summary}: {slot.title}"
     lines = [slot.get_format_display()]
     if topics:
-        lines.append(_("Help with: %(topics)s") % {"topics": ", ".join(t.display_name for t in topics)})
+        lines.append(_("Help with: %(topics)s") % {"topics": ", ".join(t.name for t in topics)})
     languages = ", ".join(language_name(code) for code in slot.language_codes)
     lines.append(_("Languages: %(languages)s") % {"languages": languages})
-    if slot.display_note:
-        lines.append(slot.display_note)
+    if slot.note:
+        lines.append(slot.note)
     return summary, lines
 
 
@@ -75,7 +75,7 @@ def _event(occurrence, stamp, texts):
     venue = occurrence.slot.venue
     summary, lines = texts
     if occurrence.is_cancelled:
-        lines = [_("Cancelled: %(reason)s") % {"reason": occurrence.display_cancellation_reason}, *lines]
+        lines = [_("Cancelled: %(reason)s") % {"reason": occurrence.cancellation_reason}, *lines]
     event = Event()
     event.add("uid", occurrence_uid(occurrence))
     event.add("dtstamp", stamp)

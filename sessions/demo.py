@@ -47,10 +47,23 @@ class Series:
     title_en: str = ""
     note: str = ""
     note_en: str = ""
+    # {"title_ar": "...", ...}: the other languages (not yet reviewed).
+    translations: dict = dataclasses.field(default_factory=dict)
 
 
 MJOLBY, KALMAR = "mjolby-bibliotek", "kalmar-stadsbibliotek"
 LIBRARY_TOPICS = ("bankid", "e-legitimation", "mina-sidor", "digital-brevlada", "dator-och-mobil", "e-bocker")
+
+
+DROP_IN_TRANSLATIONS = {
+    "title_ar": "زيارة بدون موعد في الورشة الرقمية",
+    "title_fa": "مراجعه بدون وقت قبلی در کارگاه دیجیتال",
+    "title_so": "Kaalay adigoon ballan lahayn, aqoon-isweydaarsiga dijitaalka",
+    "title_ti": "ብዘይ ቆጸራ ምምጻእ ኣብ ዲጂታል ዎርክሾፕ",
+    "title_uk": "Без запису в цифровій майстерні",
+    "note_ar": "تعال عندما يناسبك. أحضر هاتفك و BankID إن كان لديك.",
+    "note_uk": "Приходьте, коли вам зручно. Візьміть телефон і BankID, якщо він у вас є.",
+}
 
 
 def library_drop_in(weekday, start, end):
@@ -66,6 +79,7 @@ def library_drop_in(weekday, start, end):
         title_en="Drop-in in the digital workshop",
         note="Kom när det passar dig. Ta med mobilen och ditt BankID om du har det.",
         note_en="Come when it suits you. Bring your phone and your BankID if you have one.",
+        translations=DROP_IN_TRANSLATIONS,
     )
 
 
@@ -194,7 +208,7 @@ def _load_one_series(series, first_date):
         "start_time": parse_clock(series.start),
         "format": series.format,
     }
-    fields = {name: getattr(series, name) for name in SERIES_FIELDS}
+    fields = {name: getattr(series, name) for name in SERIES_FIELDS} | series.translations
     fields["end_time"] = parse_clock(series.end)
     # The first date is set once: a later run must not move the series.
     slot = upsert(StaffedSlot, lookup, fields, create_only={"first_date": first_date})

@@ -123,9 +123,7 @@ class ScheduleFilterForm(forms.Form):
             value = self.cleaned_data.get(name)
             if not value:
                 continue
-            if hasattr(value, "display_name"):
-                labels.append(value.display_name)
-            elif hasattr(value, "name"):
+            if hasattr(value, "name"):
                 labels.append(value.name)
             else:
                 labels.append(str(dict(field.choices).get(value, value)))

@@ -3,9 +3,10 @@
 A resident writes "förskoleplats", "forskoleplats", "bank id", "BANKID",
 "deklaraton" or "tax return". The words are normalised (accents stripped, case
 folded, hyphens and spaces collapsed), then compared with every topic's names
-and search words and every e-service's and agency's names, in both languages,
-allowing one typo. The answers are agencies, best first, each with the
-e-services and topics that matched and the agency's next times.
+and search words and every e-service's and agency's names, in every language
+(so "kindergarten", "дитячий садок" and "بنك آيدي" find theirs), allowing one
+typo. The answers are agencies, best first, each with the e-services and
+topics that matched and the agency's next times.
 
 The tables are small (tens of rows), so matching happens in Python on rows
 read in a fixed number of queries. That keeps the answers identical on SQLite
@@ -20,7 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, AgencyLevel, EService, Topic
-from eserviceverkstad.i18n import sort_key
+from eserviceverkstad.i18n import in_every_language, sort_key
 from sessions.models import Occurrence, StaffedSlot
 
 MAX_QUERY_LENGTH = 200
@@ -55,10 +56,15 @@ UNREADABLE = _("We could not read your search. Write it again with letters and n
 NO_WORDS = _("Write a word about what you need help with, for example “tax return”.")
 
 
+# Arabic and Persian keyboards write yeh and kaf as different letters
+# (ي/ی, ك/ک); a Persian reader may type either.
+ARABIC_LETTER_VARIANTS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه"})
+
+
 def normalise(text):
     """'Förskole-Plats ' -> 'forskole plats': accents stripped, case folded,
     everything but letters and digits turned into single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text).translate(ARABIC_LETTER_VARIANTS)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
     return " ".join("".join(char if char.isalnum() else " " for char in plain).split())
 
@@ -165,7 +171,8 @@ def _phrases(texts, weight):
 
 
 def _split_keywords(text):
-    return [part for part in (text or "").split(",") if part.strip()]
+    # Arabic and Persian write the comma as "،".
+    return [part for part in (text or "").replace("،", ",").split(",") if part.strip()]
 
 
 def best_score(query, phrases):
@@ -186,7 +193,7 @@ class Answer:
     def sort_key(self):
         # Ties (two libraries both run BankID drop-ins) go to the agency
         # with more matching e-services and series, then by name.
-        return (-round(self.score, 6), -self.evidence, sort_key(self.agency.display_name), self.agency.pk)
+        return (-round(self.score, 6), -self.evidence, sort_key(self.agency.name), self.agency.pk)
 
 
 @dataclasses.dataclass
@@ -238,9 +245,8 @@ class Catalogue:
             self.series_topics.setdefault(agency_id, []).append(topic_id)
 
     def topic_phrases(self, topic):
-        return _phrases([topic.name, topic.name_en], NAME_WEIGHT) + _phrases(
-            _split_keywords(topic.keywords) + _split_keywords(topic.keywords_en), KEYWORD_WEIGHT
-        )
+        keywords = [word for text in in_every_language(topic, "keywords") for word in _split_keywords(text)]
+        return _phrases(in_every_language(topic, "name"), NAME_WEIGHT) + _phrases(keywords, KEYWORD_WEIGHT)
 
 
 def _score_topics(query, catalogue):
@@ -263,11 +269,11 @@ def _answer_for(answers, catalogue, agency_id, score):
 def _collect_answers(query, catalogue, topic_scores):
     answers = {}
     for agency in catalogue.agencies.values():
-        score = best_score(query, _phrases([agency.name, agency.name_en], NAME_WEIGHT))
+        score = best_score(query, _phrases(in_every_language(agency, "name"), NAME_WEIGHT))
         if score >= THRESHOLD:
             _answer_for(answers, catalogue, agency.pk, score).evidence += 1
     for eservice in catalogue.eservices:
-        direct = best_score(query, _phrases([eservice.name, eservice.name_en], NAME_WEIGHT))
+        direct = best_score(query, _phrases(in_every_language(eservice, "name"), NAME_WEIGHT))
         topic_ids = catalogue.eservice_topics.get(eservice.pk, ())
         via_topic = max((topic_scores.get(pk, 0.0) * ESERVICE_VIA_TOPIC for pk in topic_ids), default=0.0)
         if max(direct, via_topic) >= THRESHOLD:
@@ -293,7 +299,7 @@ def _attach_topics(answers, catalogue, topic_scores):
         # An agency found by its own name shows all its e-services.
         if not answer.eservices:
             answer.eservices = [e for e in catalogue.eservices if e.agency_id == answer.agency.pk]
-        answer.eservices.sort(key=lambda eservice: sort_key(eservice.display_name))
+        answer.eservices.sort(key=lambda eservice: sort_key(eservice.name))
 
 
 def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES, municipality=None):
@@ -315,7 +321,7 @@ def next_times_by_agency(agency_ids, now=None, per_agency=NEXT_TIMES, municipali
 
 
 def all_topics():
-    return sorted(Topic.objects.all(), key=lambda topic: sort_key(topic.display_name))
+    return sorted(Topic.objects.all(), key=lambda topic: sort_key(topic.name))
 
 
 def search(text, municipality=None):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from agencies.models import Agency, Topic, Venue
-from eserviceverkstad.i18n import format_clock, is_known_language, language_name, localized
+from eserviceverkstad.i18n import SwedishSourceText, format_clock, is_known_language, language_name
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -131,14 +131,13 @@ class StaffedSlotQuerySet(models.QuerySet):
         return self.filter(Q(last_date__isnull=True) | Q(last_date__gte=day))
 
 
-class StaffedSlot(models.Model):
+class StaffedSlot(SwedishSourceText, models.Model):
     agency = models.ForeignKey(Agency, models.PROTECT, related_name="slots", verbose_name=_("agency"))
     venue = models.ForeignKey(Venue, models.PROTECT, related_name="slots", verbose_name=_("venue"))
     format = models.CharField(_("format"), max_length=20, choices=Format.choices, default=Format.DROP_IN)
     title = models.CharField(
         _("title"), max_length=160, blank=True, help_text=_("E.g. the name of a lecture.")
     )
-    title_en = models.CharField(_("title (English)"), max_length=160, blank=True)
     recurrence = models.CharField(
         _("repeats"), max_length=10, choices=Recurrence.choices, default=Recurrence.WEEKLY
     )
@@ -188,7 +187,6 @@ class StaffedSlot(models.Model):
         help_text=_("Only for booked guidance, e.g. 30: the session is split into times of this length."),
     )
     note = models.TextField(_("public note"), blank=True, max_length=500)
-    note_en = models.TextField(_("public note (English)"), blank=True, max_length=500)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StaffedSlotQuerySet.as_manager()
@@ -250,14 +248,6 @@ class StaffedSlot(models.Model):
 
     def __str__(self):
         return f"{self.agency} – {self.venue} – {self.describe_recurrence()}"
-
-    @property
-    def display_title(self):
-        return localized(self, "title")
-
-    @property
-    def display_note(self):
-        return localized(self, "note")
 
     @property
     def language_codes(self):
@@ -478,7 +468,7 @@ class OccurrenceQuerySet(models.QuerySet):
         )
 
 
-class Occurrence(models.Model):
+class Occurrence(SwedishSourceText, models.Model):
     slot = models.ForeignKey(
         StaffedSlot, models.CASCADE, related_name="occurrences", verbose_name=_("series")
     )
@@ -498,9 +488,6 @@ class Occurrence(models.Model):
         max_length=300,
         blank=True,
         help_text=_("Shown on the public schedule, e.g. 'Closed for Easter'."),
-    )
-    cancellation_reason_en = models.CharField(
-        _("reason for cancellation (English)"), max_length=300, blank=True
     )
     # Set when a coordinator changed this occurrence by hand; series edits
     # then leave it alone.
@@ -558,10 +545,6 @@ class Occurrence(models.Model):
         self.is_exception = True
         self.sequence += 1
         self.updated_at = timezone.now()
-
-    @property
-    def display_cancellation_reason(self):
-        return localized(self, "cancellation_reason")
 
     @property
     def display_room(self):

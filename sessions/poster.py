@@ -22,11 +22,13 @@ import dataclasses
 import math
 
 import segno
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from eserviceverkstad.i18n import format_and_list, format_clock, format_day, format_weekday, language_name
+from eserviceverkstad.language_link import link_language
 
 PT_PER_MM = 72 / 25.4
 # The printable A4 area with 12 mm margins is 186 x 273 mm; a sheet is
@@ -188,8 +190,12 @@ def live_schedule_url(request, venue):
     up to date (the poster itself is the week it was printed for), on its
     municipality's page, which stays at its address however many
     municipalities the site serves."""
+    query = QueryDict(mutable=True)
+    query["venue"] = venue.slug
+    if language := link_language():  # a poster in Arabic leads to the schedule in Arabic
+        query["lang"] = language
     week = reverse("municipality:week", args=[venue.municipality.slug])
-    return request.build_absolute_uri(f"{week}?venue={venue.slug}")
+    return request.build_absolute_uri(week + "?" + query.urlencode())
 
 
 def clock_range(occurrence):
@@ -227,7 +233,7 @@ def _cancelled_line(occurrence):
     return _("Cancelled %(day)s %(time)s: %(reason)s") % {
         "day": format_day(occurrence.local_start.date()),
         "time": clock_range(occurrence),
-        "reason": occurrence.display_cancellation_reason,
+        "reason": occurrence.cancellation_reason,
     }
 
 
@@ -237,7 +243,7 @@ def offers_of(occurrences):
     grouped = {}
     for occurrence in occurrences:
         slot = occurrence.slot
-        what = slot.display_title or str(slot.get_format_display())
+        what = slot.title or str(slot.get_format_display())
         key = (slot.agency_id, what, tuple(slot.language_codes))
         grouped.setdefault(key, []).append(occurrence)
     offers = []
@@ -245,7 +251,7 @@ def offers_of(occurrences):
         names = [language_name(code) for code in codes]
         offer = Offer(
             agency_id=agency_id,
-            agency_name=found[0].slot.agency.display_name,
+            agency_name=found[0].slot.agency.name,
             what=what,
             languages=_("Help in %(languages)s") % {"languages": format_and_list(names)} if names else "",
             times=_time_lines([o for o in found if not o.is_cancelled]),

@@ -26,10 +26,11 @@ import datetime
 import functools
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.dispatch import Signal
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sessions.cache_scope import occurrences_changed, slot_changed
 from sessions.models import Occurrence, OccurrenceStatus, StaffedSlot, horizon_end, wall_clock
@@ -211,10 +212,14 @@ occurrences_uncancelled = Signal()
 # A receiver defers what must not happen on a rollback (mail) to on_commit.
 occurrences_moved = Signal()
 
+# The reason in every language's column (sessions/translation.py).
+REASON_FIELDS = [
+    "cancellation_reason",
+    *(f"cancellation_reason_{code}" for code in settings.MODELTRANSLATION_LANGUAGES),
+]
 STATUS_FIELDS = [
     "status",
-    "cancellation_reason",
-    "cancellation_reason_en",
+    *REASON_FIELDS,
     "is_exception",
     "sequence",
     "updated_at",
@@ -237,6 +242,23 @@ def _locked(occurrences):
     )
 
 
+def _without_rewriting():
+    # modeltranslation would turn "cancellation_reason" into the active
+    # language's column; here every column is named as it is.
+    return Occurrence.objects.all().rewrite(False)
+
+
+def _set_reason(occurrence, reason="", reason_en=""):
+    """The Swedish reason in the original and the Swedish column, the English
+    one in English's; the other languages' are emptied, since they
+    translated the earlier reason (they show the Swedish one until a
+    coordinator translates this one)."""
+    for field in REASON_FIELDS:
+        occurrence.__dict__[field] = ""
+    occurrence.__dict__["cancellation_reason"] = occurrence.cancellation_reason_sv = reason
+    occurrence.cancellation_reason_en = reason_en
+
+
 def cancel_occurrences(occurrences, reason, reason_en="", by=None):
     """Cancel every occurrence with ``reason`` (shown to the public) and
     return those that changed, as fresh rows. Occurrences that are already
@@ -251,16 +273,18 @@ def cancel_occurrences(occurrences, reason, reason_en="", by=None):
         for occurrence in _locked(occurrences):
             if (
                 occurrence.status,
-                occurrence.cancellation_reason,
-                occurrence.cancellation_reason_en,
+                occurrence.cancellation_reason_sv or "",
+                occurrence.cancellation_reason_en or "",
             ) == wanted:
                 continue
             if not occurrence.is_cancelled:
                 newly_cancelled.append(occurrence.pk)
-            occurrence.status, occurrence.cancellation_reason, occurrence.cancellation_reason_en = wanted
+            occurrence.status = OccurrenceStatus.CANCELLED
+            _set_reason(occurrence, reason, reason_en)
             occurrence.changed_by_hand()
             changed.append(occurrence)
-        Occurrence.objects.bulk_update(changed, STATUS_FIELDS)
+        with translation.override("sv"):  # the original column: Swedish (SwedishSourceText)
+            _without_rewriting().bulk_update(changed, STATUS_FIELDS)
         occurrences_changed(occurrence.pk for occurrence in changed)  # bulk writes send no signals
         if newly_cancelled:
             transaction.on_commit(
@@ -284,9 +308,10 @@ def uncancel_occurrences(occurrences, by=None):
         changed = [occurrence for occurrence in _locked(occurrences) if occurrence.is_cancelled]
         for occurrence in changed:
             occurrence.status = OccurrenceStatus.SCHEDULED
-            occurrence.cancellation_reason = occurrence.cancellation_reason_en = ""
+            _set_reason(occurrence)
             occurrence.changed_by_hand()
-        Occurrence.objects.bulk_update(changed, STATUS_FIELDS)
+        with translation.override("sv"):  # the original column: Swedish (SwedishSourceText)
+            _without_rewriting().bulk_update(changed, STATUS_FIELDS)
         occurrences_changed(occurrence.pk for occurrence in changed)
         if changed:
             transaction.on_commit(

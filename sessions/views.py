@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 
 from agencies.models import Agency, AgencyLevel, EService, Municipality, Topic, TryItem, Venue
 from eserviceverkstad.i18n import format_day, sort_key
+from eserviceverkstad.language_link import link_language
 from sessions.calendar_feed import build_calendar, feed_etag, feed_window
 from sessions.forms import ScheduleFilterForm
 from sessions.help_search import next_times_by_agency, search
@@ -146,10 +147,17 @@ def choose_municipality(request, municipality):
     return remember(HttpResponseRedirect(reverse("municipality:home", args=[place.slug])), place)
 
 
-def _by_display_name(objects):
+def _with_language(query):
+    if language := link_language():
+        query = query.copy()
+        query["lang"] = language
+    return query.urlencode()
+
+
+def _by_name(objects):
     # Sorted in Python by ICU: the same order on every database, each
     # language's own (å, ä, ö last in Swedish).
-    return sorted(objects, key=lambda obj: sort_key(obj.display_name))
+    return sorted(objects, key=lambda obj: sort_key(obj.name))
 
 
 @require_safe
@@ -179,7 +187,7 @@ def help_finder(request, municipality=None):
 def agency_list(request):
     # Queries: agencies with their municipality; their e-services; the next
     # time of each.
-    agencies = _by_display_name(
+    agencies = _by_name(
         Agency.objects.select_related("municipality").prefetch_related(
             Prefetch("eservices", queryset=EService.objects.order_by("name"))
         )
@@ -207,8 +215,8 @@ def agency_detail(request, slug):
     # Queries: the agency with its municipality; its e-services; their
     # topics; the topics its series cover; its next times in each venue.
     agency = get_object_or_404(Agency.objects.select_related("municipality"), slug=slug)
-    eservices = _by_display_name(agency.eservices.prefetch_related("topics"))
-    topics = _by_display_name(Topic.objects.filter(slots__agency=agency).distinct())
+    eservices = _by_name(agency.eservices.prefetch_related("topics"))
+    topics = _by_name(Topic.objects.filter(slots__agency=agency).distinct())
     upcoming = (
         Occurrence.objects.filter(slot__agency=agency)
         .next_per("slot__venue_id", NEXT_PER_VENUE)
@@ -248,7 +256,7 @@ def venue_detail(request, slug):
         "venue": venue,
         "days": [{"date": day, "entries": found, "is_today": day == today} for day, found in days.items()],
         "further_ahead": [occurrence for occurrence in next_by_agency if occurrence.starts_at >= week_end],
-        "try_items": _by_display_name(venue.try_items.all()),
+        "try_items": _by_name(venue.try_items.all()),
     }
     return render(request, "sessions/venue_detail.html", context)
 
@@ -271,7 +279,7 @@ def try_page(request):
         venue = occurrence.slot.venue
         rows.setdefault(venue.pk, {"venue": venue, "items": [], "times": []})["times"].append(occurrence)
     for row in rows.values():
-        row["items"] = _by_display_name(row["items"])
+        row["items"] = _by_name(row["items"])
     venues = sorted(
         rows.values(),
         key=lambda row: (sort_key(row["venue"].municipality.name), sort_key(row["venue"].name)),
@@ -328,6 +336,8 @@ def week(request, week=None, municipality=None):
         "next_time": next_time,
         "next_week": next_time and IsoWeek.containing(next_time.local_start.date()),
         "query": request.GET.urlencode(),
+        # Calendar programs send no cookie: the feed link names its language.
+        "feed_query": _with_language(request.GET),
         "is_current": week == IsoWeek.containing(timezone.localdate()),
         "page_municipality": place,
     }
@@ -508,6 +518,8 @@ def screen(request, venue):
         "now": now,
         "today": today,
         "second": second,
+        # A second line in Arabic beside Swedish runs right to left by itself.
+        "second_rtl": bool(second) and translation.get_language_info(second)["bidi"],
         "refresh_seconds": SCREEN_REFRESH_SECONDS,
         "here_now": [o for o in todays if not o.is_cancelled and o.starts_at <= now < o.ends_at],
         "later": [o for o in todays if o.starts_at > now][:SCREEN_LATER_SHOWN],

@@ -14,9 +14,10 @@ formatted once per page, not once per entry.
 
 import datetime
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -32,13 +33,17 @@ from sessions.models import (
     split_languages,
 )
 
-# The columns an entry shows, in the order of the row tuples.
+# The columns an entry shows, in the order of the row tuples; then, for each
+# translated text (django-modeltranslation), its column in each language of
+# the reader's fallback order (see _texts).
 COLUMNS = (
-    "pk", "starts_at", "ends_at", "status", "room", "cancellation_reason", "cancellation_reason_en",
-    "places_taken", "slot_id", "slot__format", "slot__title", "slot__title_en", "slot__note",
-    "slot__note_en", "slot__languages", "slot__capacity", "slot__booking_minutes", "slot__agency_id",
-    "slot__agency__name", "slot__agency__name_en", "slot__agency__slug", "slot__venue_id",
-    "slot__venue__name", "slot__venue__slug", "slot__venue__room", "slot__venue__municipality__name",
+    "pk", "starts_at", "ends_at", "status", "room", "places_taken", "slot_id", "slot__format",
+    "slot__languages", "slot__capacity", "slot__booking_minutes", "slot__agency_id", "slot__agency__slug",
+    "slot__venue_id", "slot__venue__slug", "slot__venue__municipality__name",
+)  # fmt: skip
+TRANSLATED = (
+    "cancellation_reason", "slot__title", "slot__note", "slot__agency__name", "slot__venue__name",
+    "slot__venue__room",
 )  # fmt: skip
 
 
@@ -62,20 +67,30 @@ def _languages(value):
     return ", ".join(language_name(code) for code in split_languages(value))
 
 
-def _in_language(swedish, english, in_english):
-    # As eserviceverkstad.i18n.localized: the English text when there is one.
-    return english if in_english and english else swedish
+def reading_order():
+    """The languages a reader's text is looked for in: theirs, then the
+    fallbacks (Swedish, English), as modeltranslation's descriptors do."""
+    current = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return list(dict.fromkeys([current, *settings.MODELTRANSLATION_FALLBACK_LANGUAGES["default"]]))
 
 
-def _topics_by_slot(slot_ids, in_english):
+def language_columns(field, order):
+    return [f"{field}_{code}" for code in order]
+
+
+def first_text(values):
+    return next((value for value in values if value), "")
+
+
+def _topics_by_slot(slot_ids, order):
     """The topics of each series, as the page lists them: alphabetical in
     the active language, as they read in running text. One query."""
     rows = StaffedSlot.topics.through.objects.filter(staffedslot_id__in=slot_ids).values_list(
-        "staffedslot_id", "topic__name", "topic__name_en"
+        "staffedslot_id", *language_columns("topic__name", order)
     )
     names = {}
-    for slot_id, name, name_en in rows:
-        names.setdefault(slot_id, []).append(_in_language(name, name_en, in_english))
+    for slot_id, *texts in rows:
+        names.setdefault(slot_id, []).append(first_text(texts))
     return {
         slot_id: ", ".join(in_running_text(name) for name in sorted(found, key=sort_key))
         for slot_id, found in names.items()
@@ -97,7 +112,8 @@ class WeekEntries:
     """Makes the entries of one page, sharing what entries have in common."""
 
     def __init__(self):
-        self.in_english = (translation.get_language() or "sv").startswith("en")
+        self.order = reading_order()
+        self.bidi = translation.get_language_bidi()
         self.clocks = _Formatted(_clock)
         self.short_days = _Formatted(format_day_short)
         self.languages = _Formatted(_languages)
@@ -108,12 +124,22 @@ class WeekEntries:
 
     def entries(self, occurrences):
         """``occurrences`` (a queryset) as entries, in time order. Two queries."""
+        texts = [language_columns(field, self.order) for field in TRANSLATED]
+        columns = [*COLUMNS, *(column for columns in texts for column in columns)]
+        ordered = occurrences.order_by("starts_at", "slot__agency__name")
         rows = [
-            dict(zip(COLUMNS, values, strict=True))
-            for values in occurrences.order_by("starts_at", "slot__agency__name").values_list(*COLUMNS)
+            self._row(dict(zip(columns, values, strict=True)), texts)
+            for values in ordered.values_list(*columns)
         ]
-        topics = _topics_by_slot(sorted({row["slot_id"] for row in rows}), self.in_english)
+        topics = _topics_by_slot(sorted({row["slot_id"] for row in rows}), self.order)
         return [self.entry(row, topics.get(row["slot_id"], "")) for row in rows]
+
+    @staticmethod
+    def _row(row, texts):
+        # Each translated text in the first language of the reading order that has it.
+        for field, columns in zip(TRANSLATED, texts, strict=True):
+            row[field] = first_text(row[column] for column in columns)
+        return row
 
     def entry(self, row, topics):
         agency = self._agency(row)
@@ -131,29 +157,27 @@ class WeekEntries:
             "date": start.date(),
             "class": f"{agency['border_class']} entry-cancelled" if cancelled else agency["border_class"],
             "datetime": start.isoformat(),
-            "clock": clock_text,
+            # Isolated left to right inside Arabic or Persian text, as the
+            # time_range tag does, or the bidi algorithm reverses the range.
+            "clock": format_html('<bdi dir="ltr">{}</bdi>', clock_text) if self.bidi else clock_text,
             "agency": agency,
             "venue": self._venue(row),
-            "title": _in_language(row["slot__title"], row["slot__title_en"], self.in_english),
+            "title": row["slot__title"],
             "cancelled": cancelled,
-            "cancellation_reason": _in_language(
-                row["cancellation_reason"], row["cancellation_reason_en"], self.in_english
-            ),
+            "cancellation_reason": row["cancellation_reason"],
             "place_after_venue": place,
             "format": self.formats[row["slot__format"]],
             "languages": self.languages[row["slot__languages"]],
             "topics": topics,
             "booking": self._booking(row, agency, start, clock_text) if bookable else None,
-            "note": _in_language(row["slot__note"], row["slot__note_en"], self.in_english),
+            "note": row["slot__note"],
         }
 
     def _agency(self, row):
         pk = row["slot__agency_id"]
         if pk not in self.agencies:
             self.agencies[pk] = {
-                "name": _in_language(
-                    row["slot__agency__name"], row["slot__agency__name_en"], self.in_english
-                ),
+                "name": row["slot__agency__name"],
                 "badge_class": f"agency-badge agency-{pk}",
                 "border_class": f"entry agency-border-{pk}",
                 "url": reverse("schedule:agency", args=[row["slot__agency__slug"]]),

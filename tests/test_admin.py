@@ -104,7 +104,7 @@ def new_series_data(agency, venue, **overrides):
         "agency": agency.pk,
         "venue": venue.pk,
         "format": "drop_in",
-        "title": "",
+        "title_sv": "",
         "title_en": "",
         "recurrence": "weekly",
         "weekday": Weekday.TUESDAY,
@@ -116,7 +116,7 @@ def new_series_data(agency, venue, **overrides):
         "last_date": "",
         "languages": ["sv", "en"],
         "capacity": "",
-        "note": "",
+        "note_sv": "",
         "note_en": "",
         "_save": "Save",
     }
@@ -327,7 +327,7 @@ def test_mjolby_coordinator_can_open_and_edit_a_mjolby_series(client, mjolby, tu
     client.force_login(make_coordinator("koordinator.mjolby", mjolby["town"]))
     assert tuesdays in client.get(SLOT_LIST_URL).context["cl"].result_list
     data = form_data(client.get(change_url(tuesdays)))
-    data["note"] = ["Ta med betyg om du har dem."]
+    data["note_sv"] = ["Ta med betyg om du har dem."]
     assert client.post(change_url(tuesdays), data).status_code == 302
     tuesdays.refresh_from_db()
     assert tuesdays.note == "Ta med betyg om du har dem."

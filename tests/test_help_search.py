@@ -358,3 +358,27 @@ def test_bookable_next_times_cost_no_query_each(client, db, django_assert_num_qu
     with django_assert_num_queries(8):
         page = client.get("/solby/help/", {"q": "solpaneler"}).content.decode()
     assert page.count('class="booking-state booking-state-bookable"') == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["بنك آيدي", "بانک آیدی", "BankID", "банк айді", "ባንክ ኣይዲ"],
+)
+def test_the_help_finder_finds_bankid_in_each_language(demo_db, query):
+    found = {topic.slug for answer in search(query).answers for topic in answer.topics}
+    assert "bankid" in found
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["kindergarten", "дитячий садок", "روضة أطفال", "مهدکودک", "xanaanada carruurta", "መዋእለ ህጻናት"],
+)
+def test_the_help_finder_finds_the_preschool_place_in_each_language(demo_db, query):
+    found = {topic.slug for answer in search(query).answers for topic in answer.topics}
+    assert "forskoleplats" in found
+
+
+def test_an_arabic_resident_reads_the_answer_in_arabic(client, demo_db):
+    client.cookies["django_language"] = "ar"
+    page = client.get("/mjolby/help/", {"q": "بنك اي دي"}).content.decode()
+    assert "بنك آيدي" in page  # the topic's Arabic name, not the query

@@ -27,7 +27,7 @@ from icalendar import Calendar, Event
 
 from agencies.models import EService, Membership, Municipality, Role
 from agencies.permissions import agencies_for, coordinated_municipalities, venues_for_logging
-from eserviceverkstad.i18n import format_clock, format_long_date, localized
+from eserviceverkstad.i18n import format_clock, format_long_date
 from eserviceverkstad.mail import send_mail_later
 from eserviceverkstad.password_reset import site_origin
 from sessions.calendar_feed import UID_DOMAIN, stockholm_vtimezone
@@ -308,16 +308,16 @@ def what_to_bring(booking):
         about_topic = eservices.filter(topics=booking.topic_id)
         if about_topic.exists():
             eservices = about_topic
-    return [(localized(e, "name"), localized(e, "what_to_bring")) for e in eservices.order_by("name")]
+    return [(e.name, e.what_to_bring) for e in eservices.order_by("name")]
 
 
 def summary_lines(booking):
     occurrence = booking.occurrence
     slot, venue = occurrence.slot, occurrence.slot.venue
     place = ", ".join(part for part in (venue.name, occurrence.display_room, venue.address) if part)
-    what = localized(slot.agency, "name")
-    if slot.display_title:
-        what = f"{what}: {slot.display_title}"
+    what = slot.agency.name
+    if slot.title:
+        what = f"{what}: {slot.title}"
     lines = [
         _("What: %(what)s") % {"what": what},
         _("When: %(day)s %(start)s–%(end)s")
@@ -410,7 +410,7 @@ def build_occurrence_cancelled_mail(booking_id):
     if booking is None or not booking.occurrence.is_cancelled:
         return None
     with translation.override(booking.site_language):
-        reason = localized(booking.occurrence, "cancellation_reason")
+        reason = booking.occurrence.cancellation_reason
         return _mail(
             booking,
             _("Cancelled: your time %(reference)s") % {"reference": booking.reference},
@@ -447,7 +447,7 @@ def sms_text(booking, kind):
             text = _("New time: you are now booked %(when)s at %(venue)s. Reference %(reference)s.")
         else:
             text = _("Cancelled: your time %(when)s at %(venue)s. Reason: %(reason)s")
-        reason = localized(booking.occurrence, "cancellation_reason")
+        reason = booking.occurrence.cancellation_reason
         return text % {"when": when, "venue": venue, "reference": booking.reference, "reason": reason}
 
 

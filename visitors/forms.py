@@ -39,7 +39,7 @@ def _same_minute(first, second):
 
 def occurrence_label(occurrence):
     start = timezone.localtime(occurrence.starts_at)
-    return f"{start:%Y-%m-%d %H:%M} {occurrence.slot.agency.display_name}, {occurrence.slot.venue.name}"
+    return f"{start:%Y-%m-%d %H:%M} {occurrence.slot.agency.name}, {occurrence.slot.venue.name}"
 
 
 class OccurrenceChoiceField(IdModelChoiceField):

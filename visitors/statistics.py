@@ -482,7 +482,7 @@ class Filters:
         parts = [
             self.municipality.name if self.municipality else "",
             self.venue.name if self.venue else "",
-            self.agency.display_name if self.agency else "",
+            self.agency.name if self.agency else "",
             str(Format(self.format).label) if self.format else "",
         ]
         return ", ".join(part for part in parts if part)
@@ -529,7 +529,7 @@ class SlugChoiceField(forms.CharField):
 
 
 def _label(obj):
-    return getattr(obj, "display_name", None) or obj.name
+    return obj.name
 
 
 class StatsFilter(forms.Form):
@@ -1031,8 +1031,8 @@ def _series_label(row):
         title_en=row["slot__title_en"],
     )
     parts = [_localized_name(row, "slot__agency__"), row["slot__venue__name"], slot.describe_recurrence()]
-    if slot.display_title:
-        parts.insert(1, slot.display_title)
+    if slot.title:
+        parts.insert(1, slot.title)
     return " – ".join(parts)
 
 

@@ -2,7 +2,8 @@
 and lists of names in its alphabetical order and as running text."""
 
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import format_html
 
 from eserviceverkstad import i18n
 
@@ -41,6 +42,10 @@ def clock(moment):
 
 @register.simple_tag
 def time_range(start, end):
+    """'13.00–16.00', isolated left to right: inside Arabic or Persian text
+    the bidirectional algorithm would otherwise show '16.00–13.00'."""
+    if translation.get_language_bidi():
+        return format_html('<bdi dir="ltr">{}–{}</bdi>', clock(start), clock(end))
     return f"{clock(start)}–{clock(end)}"
 
 
@@ -51,20 +56,15 @@ def language_names(codes):
 
 @register.filter
 def alphabetical(objects):
-    """Objects with a ``display_name`` in the active language's order."""
-    return sorted(objects, key=lambda obj: i18n.sort_key(obj.display_name))
+    """Objects by their ``name`` (in the active language) in its alphabetical order."""
+    return sorted(objects, key=lambda obj: i18n.sort_key(obj.name))
 
 
 @register.filter
 def running_list(objects):
     """'BankID, dator och mobil, digital brevlåda': names of topics joined
     as they read inside a sentence."""
-    return ", ".join(i18n.in_running_text(obj.display_name) for obj in objects)
-
-
-@register.simple_tag
-def localized(obj, field):
-    return i18n.localized(obj, field)
+    return ", ".join(i18n.in_running_text(obj.name) for obj in objects)
 
 
 @register.filter
