@@ -32,22 +32,6 @@ def mjolby_childcare():
     return factories.slot(childcare, library, languages="sv,en", topics=[preschool], note="Ta med BankID")
 
 
-@pytest.fixture
-def kalmar_tax_agency():
-    town = factories.municipality("Kalmar")
-    library = factories.venue(town, name="Kalmar stadsbibliotek", slug="kalmar-stadsbibliotek")
-    tax = factories.agency(
-        "Skatteverket",
-        slug="skatteverket",
-        kind=AgencyKind.TAX_AGENCY,
-        level=AgencyLevel.NATIONAL,
-        colour="#6b2c91",
-    )
-    return factories.slot(
-        tax, library, weekday=1, languages="sv,ar", format=Format.BOOKED, capacity=1, booking_minutes=30
-    )
-
-
 def this_thursday():
     """Thursday next week: every day of that week lies ahead, so every
     occurrence of a series created today is stored."""
