@@ -236,3 +236,17 @@ def test_a_cancellation_in_the_english_admin_keeps_the_swedish_reason_swedish(cl
     with translation.override("ar"):
         assert occurrence.cancellation_reason == "Stängt för påsk"
     assert Occurrence.objects.rewrite(False).filter(cancellation_reason="Stängt för påsk").exists()
+
+
+def test_a_municipality_made_in_code_while_english_is_active_validates_in_swedish():
+    from django.utils import translation
+
+    from agencies.models import Municipality
+
+    with translation.override("en"):
+        town = Municipality(name="Boxholm", slug="boxholm")
+        town.formal_name = "Boxholms kommun"
+        town.full_clean()
+        town.save()
+    town.refresh_from_db()
+    assert town.formal_name_sv == "Boxholms kommun"
