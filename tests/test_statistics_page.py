@@ -209,10 +209,12 @@ def test_the_page_makes_the_same_number_of_queries_with_few_and_many_visits(
     client, world, django_assert_num_queries
 ):
     # Session, user, memberships (scope); municipalities, venues, agencies
-    # (filter form); headline counts; visits per agency, topic, e-service,
-    # outcome, mode, language, device, age band, first visit; staffed hours
-    # per series; visits per series; heatmap visits; heatmap scheduled
-    # hours; referral matrix; 12-month trend; bookings per series.
+    # (filter form); from the daily rollup: headline counts; visits per
+    # agency, topic, e-service, outcome, mode, language, device, age band,
+    # first visit; from the occurrences: staffed hours per series; from the
+    # rollup again: visits per series; heatmap visits; from the occurrences:
+    # heatmap scheduled hours; from the rollup: referral matrix; 12-month
+    # trend; from the bookings: bookings per series.
     client.force_login(world.users["anna"])
     with django_assert_num_queries(23):
         assert client.get(URL, NOVEMBER).status_code == 200

@@ -13,18 +13,15 @@ all twenty are booked. While the offer is open it holds its place: the
 offeree gets it and every new booking is refused. PostgreSQL only (run
 with tests/with_postgres.py)."""
 
-import contextlib
 import datetime
-import threading
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from tests.booking_fixture import booking_data, kalmar_world
-from tests.test_booking_race import HOLD, THREADS, WAIT, unlocked_read
+from tests.race import THREADS, PostingRace, unlocked_read
 from visitors import booking as service
 from visitors.models import Booking, WaitingListEntry, WaitingStatus
 
@@ -39,45 +36,20 @@ pytestmark = [
 OFFEREE = 0  # the thread that follows the offer link; the others book
 
 
-class OfferRace:
+class OfferRace(PostingRace):
+    """Thread OFFEREE follows the offer link; the others book the same time."""
+
+    address_prefix = "10.0.1"
+
     def __init__(self, occurrence, offer_path):
+        super().__init__()
         self.occurrence, self.offer_path = occurrence, offer_path
-        self.start = threading.Barrier(THREADS)
-        self.counted = threading.Barrier(THREADS)
-        self.counts_seen = []
-        self.results = [None] * THREADS
 
-    def after_count(self, occurrence, taken):
-        self.counts_seen.append(taken)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            self.counted.wait(HOLD)
-
-    def _post(self, n):
-        client = Client(REMOTE_ADDR=f"10.0.1.{n + 1}")
-        try:
-            self.start.wait(WAIT)
-            if n == OFFEREE:
-                response = client.post(self.offer_path)
-            else:
-                data = booking_data(time="10:30", email=f"resident{n}@example.se")
-                response = client.post(f"/book/{self.occurrence.pk}/", data)
-            self.results[n] = response.status_code
-        except Exception as error:  # reported in the test's thread
-            self.results[n] = error
-        finally:
-            connection.close()
-
-    def run(self, monkeypatch):
-        monkeypatch.setattr(service, "after_count", self.after_count)
-        threads = [threading.Thread(target=self._post, args=(n,)) for n in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(WAIT)
-        assert not any(thread.is_alive() for thread in threads)
-        errors = [result for result in self.results if isinstance(result, Exception)]
-        assert not errors, errors
-        return self.results
+    def post(self, n, client):
+        if n == OFFEREE:
+            return client.post(self.offer_path).status_code
+        data = booking_data(time="10:30", email=f"resident{n}@example.se")
+        return client.post(f"/book/{self.occurrence.pk}/", data).status_code
 
 
 def _offered_last_place(*, ran_out):

@@ -13,3 +13,7 @@ class VisitorsConfig(AppConfig):
         from visitors.booking import notify_occurrences_cancelled
 
         occurrences_cancelled.connect(notify_occurrences_cancelled, dispatch_uid="booking-notify-cancelled")
+
+        from visitors.rollup import connect_signals
+
+        connect_signals()

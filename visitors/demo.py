@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, AgencyKind, EService, Membership, Role
 from sessions.models import Format, Occurrence
+from visitors import rollup
 from visitors.models import MODE_FOR_FORMAT, AgeBand, Device, FirstVisit, Outcome, Visit, VisitChange
 from visitors.services import creation_entries
 
@@ -158,4 +159,6 @@ def _save_new(planned):
     for entry, (visit, *_) in zip(entries, new, strict=True):
         entry.at = visit.started_at + datetime.timedelta(minutes=visit.duration_minutes)
     VisitChange.objects.bulk_create(entries)
+    # Bulk writes send no signals.
+    rollup.refresh_visits(visit for visit, *_ in new)
     return len(new)

@@ -603,3 +603,87 @@ class WaitingListEntry(models.Model):
     @property
     def local_start(self):
         return timezone.localtime(self.starts_at, STOCKHOLM)
+
+
+# --- The daily rollup -----------------------------------------------------
+# Visits counted per Stockholm day, venue, agency and occurrence, one
+# breakdown at a time, so the statistics page sums a few thousand rows
+# instead of grouping a period's visits. visitors/rollup.py keeps them equal
+# to the visits; nothing else writes them.
+
+
+class RollupBreakdown(models.TextChoices):
+    TOTAL = "total", "total"
+    OUTCOME = "outcome", "outcome"
+    MODE = "mode", "mode"
+    LANGUAGE = "language", "language"
+    DEVICE = "device", "device"
+    AGE_BAND = "age_band", "age band"
+    FIRST_VISIT = "first_visit", "first visit"
+    # ``value`` is the Stockholm clock hour the visit began.
+    HOUR = "hour", "hour"
+    # ``referred_to`` is set, ``value`` empty.
+    REFERRAL = "referral", "referral"
+
+
+class VisitRollup(models.Model):
+    """A cell's key and counts. The occurrence (empty outside the schedule)
+    gives the series, its format and whether it was staffed; the venue and
+    agency the scope, as for a visit."""
+
+    day = models.DateField()
+    venue = models.ForeignKey(Venue, models.CASCADE, related_name="+")
+    agency = models.ForeignKey(Agency, models.CASCADE, related_name="+")
+    occurrence = models.ForeignKey(Occurrence, models.CASCADE, null=True, blank=True, related_name="+")
+    visits = models.PositiveIntegerField()
+    people = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.day} {self.venue_id} {self.agency_id} {self.occurrence_id}: {self.visits}"
+
+
+class VisitDailyCount(VisitRollup):
+    """Visits and people per cell and value of one breakdown; the "total"
+    rows count every visit once."""
+
+    breakdown = models.CharField(max_length=20, choices=RollupBreakdown.choices)
+    value = models.CharField(max_length=20, blank=True)
+    referred_to = models.ForeignKey(Agency, models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [
+            # ReportBuilder (visitors/statistics.py): every breakdown, the
+            # headline counts, the trend and the heatmap read one
+            # breakdown's rows of a period.
+            models.Index(fields=["breakdown", "day"], name="rollup_count_breakdown_day_idx"),
+            # rollup.refresh_days deletes a (day, venue) cell.
+            models.Index(fields=["day", "venue"], name="rollup_count_day_venue_idx"),
+        ]
+
+
+class VisitDailyTopic(VisitRollup):
+    """Visits and people per cell and topic (empty: no topic). A visit
+    about two topics counts in both, as in the raw breakdown."""
+
+    topic = models.ForeignKey(Topic, models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [
+            # ReportBuilder.by_topic reads a period; refresh_days deletes a cell.
+            models.Index(fields=["day", "venue"], name="rollup_topic_day_venue_idx"),
+        ]
+
+
+class VisitDailyEService(VisitRollup):
+    """Visits and people per cell and e-service (empty: no e-service)."""
+
+    eservice = models.ForeignKey(EService, models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [
+            # ReportBuilder.by_eservice reads a period; refresh_days deletes a cell.
+            models.Index(fields=["day", "venue"], name="rollup_eservice_day_venue_idx"),
+        ]

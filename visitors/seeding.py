@@ -6,7 +6,8 @@ demo's agencies, venues and occurrences, in proportions like the demo's
 season, a project that grows). It writes rows straight into the tables:
 PostgreSQL's COPY, elsewhere ``executemany`` in batches, never one save per
 visit. No signals run and no audit entries (``VisitChange``) are made: these
-visits were never logged by anyone through the app.
+visits were never logged by anyone through the app. The daily rollup of the
+seeded days is rebuilt at the end (``rollup.refresh_days``).
 
 Deterministic: the same ``seed`` over the same schedule and day gives the
 same rows; a second run with the same seed finds its first one-time key and
@@ -31,6 +32,7 @@ from django.utils import timezone
 from agencies.models import Agency, AgencyKind, AgencyLevel, EService, Venue
 from sessions.models import Format, Occurrence, OccurrenceStatus, Recurrence, StaffedSlot, wall_clock
 from sessions.page_cache import schedule_changed
+from visitors import rollup
 from visitors.demo import (
     AGE_BANDS,
     DEVICES,
@@ -340,6 +342,9 @@ def seed_visits(count, seed=1, today=None, now=None, progress=None):
             if progress:
                 progress(done)
         writer.finish()
+        # The rows went in without signals: the rollup of the seeded days is
+        # recomputed in one INSERT … SELECT … GROUP BY per rollup table.
+        rollup.refresh_days(since + datetime.timedelta(days=n) for n in range((today - since).days + 1))
     return count
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agencies.permissions import coordinated_municipalities
 from sessions.models import Occurrence
+from visitors import rollup
 from visitors.models import TallyCount, TallyTap, Visit, VisitChange
 
 # Nobody taps more than this in one hour; a stuck finger should not make
@@ -238,5 +239,7 @@ def save_tally(occurrence, user, *, duration, outcome, mode, language="sv", now=
             [Visit.topics.through(visit=visit, topic_id=topic) for visit, topic in made if topic]
         )
         VisitChange.objects.bulk_create(creation_entries([visit for visit, _topic in made]))
+        # bulk_create sends no signals: the rollup is refreshed here.
+        rollup.refresh_visits(visit for visit, _topic in made)
         TallyCount.objects.filter(occurrence=occurrence, user=user).delete()
     return len(made)

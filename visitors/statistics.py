@@ -8,7 +8,9 @@ already in the active language, numbers as ``int`` or ``Decimal``, a
 returns HTML.
 
 Every figure is an aggregate computed by the database (``GROUP BY``); no
-code loops over visits. Periods are cut at Stockholm midnight: a visit at
+code loops over visits. The figures of visits are sums over the daily
+rollup (visitors/rollup.py, ``ReportBuilder``); ``RawReportBuilder`` gives
+the same from the visits themselves. Periods are cut at Stockholm midnight: a visit at
 23:30 on 30 November belongs to November, in summer and in winter time.
 
     scope = Scope.for_user(request.user)          # PermissionDenied: no role
@@ -45,7 +47,11 @@ from visitors.models import (
     FirstVisit,
     Mode,
     Outcome,
+    RollupBreakdown,
     Visit,
+    VisitDailyCount,
+    VisitDailyEService,
+    VisitDailyTopic,
 )
 
 # A range longer than this is refused: the page must stay fast, and five
@@ -704,8 +710,11 @@ def _with_totals(table):
     return table
 
 
-class ReportBuilder:
-    """Runs the report's queries; each method is one query (two for the staffed hours)."""
+class RawReportBuilder:
+    """Runs the report's queries on the raw visits; each method is one query
+    (two for the staffed hours). ``ReportBuilder`` reads the daily rollup
+    instead; this one is kept as the reference the rollup is tested against
+    (tests/test_statistics_rollup.py)."""
 
     def __init__(self, scope, period, filters, now=None):
         self.scope, self.period, self.filters = scope, period, filters
@@ -764,32 +773,44 @@ class ReportBuilder:
     def _grouped(self, queryset, fields):
         return queryset.values(*fields).annotate(visits=Count("pk"), people=Sum("people")).order_by(*fields)
 
+    def _period_totals(self):
+        return self.in_period
+
+    def _choice_rows(self, name):
+        return self._grouped(self.in_period, [name])
+
     def by_agency(self):
         rows = [
             Row(_localized_name(r, "agency__"), [r["visits"], r["people"]], key=r["agency__slug"])
-            for r in self._grouped(self.in_period, ["agency__slug", "agency__name", "agency__name_en"])
+            for r in self._grouped(self._period_totals(), ["agency__slug", "agency__name", "agency__name_en"])
         ]
         return self._breakdown("agency", _("Visits per agency"), _("Agency"), rows)
 
-    def by_topic(self):
+    def _link_source(self, link):
+        """The queryset to group by ``link`` ("topics" or "eservices") and its field prefix."""
+        return self.in_period, f"{link}__"
+
+    def _by_link(self, link, slug, title, header, none_label, note):
         rows = []
-        for r in self._grouped(self.in_period, ["topics__slug", "topics__name", "topics__name_en"]):
-            label = _localized_name(r, "topics__") if r["topics__slug"] else _("No topic")
-            rows.append(Row(label, [r["visits"], r["people"]], key=r["topics__slug"] or "none"))
+        queryset, prefix = self._link_source(link)
+        for r in self._grouped(queryset, [f"{prefix}slug", f"{prefix}name", f"{prefix}name_en"]):
+            label = _localized_name(r, prefix) if r[f"{prefix}slug"] else none_label
+            rows.append(Row(label, [r["visits"], r["people"]], key=r[f"{prefix}slug"] or "none"))
+        return self._breakdown(slug, title, header, rows, note=note)
+
+    def by_topic(self):
         note = _("A visit can be about several topics, so the rows add up to more than the visits.")
-        return self._breakdown("topic", _("Visits per topic"), _("Topic"), rows, note=note)
+        return self._by_link("topics", "topic", _("Visits per topic"), _("Topic"), _("No topic"), note)
 
     def by_eservice(self):
-        rows = []
-        for r in self._grouped(self.in_period, ["eservices__slug", "eservices__name", "eservices__name_en"]):
-            label = _localized_name(r, "eservices__") if r["eservices__slug"] else _("No e-service")
-            rows.append(Row(label, [r["visits"], r["people"]], key=r["eservices__slug"] or "none"))
         note = _("A visit can be about several e-services, so the rows add up to more than the visits.")
-        return self._breakdown("eservice", _("Visits per e-service"), _("E-service"), rows, note=note)
+        return self._by_link(
+            "eservices", "eservice", _("Visits per e-service"), _("E-service"), _("No e-service"), note
+        )
 
     def by_choice(self, name, slug, title, header, choices, empty_label=None):
         """A breakdown by a field with choices, in the choices' order."""
-        found = {r[name]: r for r in self._grouped(self.in_period, [name])}
+        found = {r[name]: r for r in self._choice_rows(name)}
         labels = dict(choices)
         if empty_label is not None:
             labels[""] = empty_label
@@ -807,7 +828,7 @@ class ReportBuilder:
     def by_language(self):
         rows = [
             Row(language_name(r["language"]), [r["visits"], r["people"]], key=r["language"])
-            for r in self._grouped(self.in_period, ["language"])
+            for r in self._choice_rows("language")
         ]
         return self._breakdown("language", _("Visits per language used"), _("Language"), rows)
 
@@ -830,17 +851,171 @@ class ReportBuilder:
             .annotate(duration=Sum(duration), sessions=Count("pk"))
             .order_by("slot_id")
         )
+        return series, self._visits_by_staffed_slot()
+
+    def _visits_by_staffed_slot(self):
+        """{series id, or None outside the schedule: visits in the period}."""
         at_staffed = Case(
             When(occurrence_id__in=self.staffed.values("pk"), then=F("occurrence__slot_id")), default=None
         )
-        visits = {
+        return {
             r["staffed_slot"]: r["visits"]
             for r in self.in_period.annotate(staffed_slot=at_staffed)
             .values("staffed_slot")
             .annotate(visits=Count("pk"))
             .order_by()
         }
-        return series, visits
+
+    def heatmap_cells(self):
+        """{(ISO weekday, Stockholm hour): visits} in the period: one query."""
+        local = {"tzinfo": STOCKHOLM}
+        return {
+            (r["weekday"], r["hour"]): r["visits"]
+            for r in self.in_period.annotate(
+                weekday=ExtractIsoWeekDay("started_at", **local), hour=ExtractHour("started_at", **local)
+            )
+            .values("weekday", "hour")
+            .annotate(visits=Count("pk"))
+            .order_by()
+        }
+
+    def schedule_groups(self):
+        """The staffed occurrences grouped by agency, weekday and clock times: one query."""
+        local = {"tzinfo": STOCKHOLM}
+        return list(
+            self.staffed.annotate(
+                weekday=ExtractIsoWeekDay("starts_at", **local),
+                start_hour=ExtractHour("starts_at", **local),
+                start_minute=ExtractMinute("starts_at", **local),
+                end_hour=ExtractHour("ends_at", **local),
+                end_minute=ExtractMinute("ends_at", **local),
+            )
+            .values(
+                "slot__agency__slug",
+                "slot__agency__name",
+                "slot__agency__name_en",
+                "weekday",
+                "start_hour",
+                "start_minute",
+                "end_hour",
+                "end_minute",
+            )  # fmt: skip
+            .annotate(sessions=Count("pk"))
+            .order_by()
+        )
+
+    def referral_pairs(self):
+        """(from agency, to agency, visits) rows: one query."""
+        return list(
+            self.in_period.filter(referred_to__isnull=False)
+            .values(
+                "agency__slug",
+                "agency__name",
+                "agency__name_en",
+                "referred_to__slug",
+                "referred_to__name",
+                "referred_to__name_en",
+            )  # fmt: skip
+            .annotate(visits=Count("pk"))
+            .order_by()
+        )
+
+
+class ReportBuilder(RawReportBuilder):
+    """The report's queries on the daily rollup (``VisitDailyCount`` and
+    the topic and e-service rollups, kept by visitors/rollup.py): the same
+    figures as the raw builder's, as sums over a period's rollup rows
+    (a few per day, venue and occurrence) instead of groups of its visits.
+    The staffed hours and the heatmap's scheduled hours still read the
+    occurrences, which are few. Same queries, one each."""
+
+    def __init__(self, scope, period, filters, now=None):
+        super().__init__(scope, period, filters, now=now)
+        in_scope = (scope.visit_q(), filters.visit_q())
+        days = Q(day__gte=period.start, day__lt=period.end)
+        self.counts = VisitDailyCount.objects.filter(*in_scope)
+        self.period_counts = self.counts.filter(days)
+        self.topic_rows = VisitDailyTopic.objects.filter(*in_scope).filter(days)
+        self.eservice_rows = VisitDailyEService.objects.filter(*in_scope).filter(days)
+
+    def _grouped(self, queryset, fields):
+        return queryset.values(*fields).annotate(visits=Sum("visits"), people=Sum("people")).order_by(*fields)
+
+    def _period_totals(self):
+        return self.period_counts.filter(breakdown=RollupBreakdown.TOTAL)
+
+    def _choice_rows(self, name):
+        rows = self.period_counts.filter(breakdown=name).annotate(**{name: F("value")})
+        return self._grouped(rows, [name])
+
+    def _link_source(self, link):
+        return (self.topic_rows, "topic__") if link == "topics" else (self.eservice_rows, "eservice__")
+
+    def _sums_per_period(self, periods):
+        """{name: (visits, people)} for {name: Period}: one query of
+        filtered sums over the total rows."""
+        conditions = {name: Q(day__gte=p.start, day__lt=p.end) for name, p in periods.items()}
+        any_period = Q()
+        for condition in conditions.values():
+            any_period |= condition
+        aggregates = {}
+        for index, condition in enumerate(conditions.values()):
+            aggregates[f"visits_{index}"] = Sum("visits", filter=condition)
+            aggregates[f"people_{index}"] = Sum("people", filter=condition)
+        sums = self.counts.filter(any_period, breakdown=RollupBreakdown.TOTAL).aggregate(**aggregates)
+        return {
+            name: (sums[f"visits_{i}"] or 0, sums[f"people_{i}"] or 0) for i, name in enumerate(conditions)
+        }
+
+    def headline_counts(self):
+        periods = {"now": self.period, "previous": self.period.previous(), "year": self.period.year_earlier()}
+        counts = {}
+        for name, (visits, people) in self._sums_per_period(periods).items():
+            counts[f"visits_{name}"], counts[f"people_{name}"] = visits, people
+        return counts
+
+    def monthly_counts(self):
+        months = {(m.start.year, m.start.month): m for m in self.period.trend_months()}
+        return self._sums_per_period(months)
+
+    def _visits_by_staffed_slot(self):
+        at_staffed = Case(
+            When(occurrence_id__in=self.staffed.values("pk"), then=F("occurrence__slot_id")), default=None
+        )
+        return {
+            r["staffed_slot"]: r["visits"]
+            for r in self._period_totals()
+            .annotate(staffed_slot=at_staffed)
+            .values("staffed_slot")
+            .annotate(visits=Sum("visits"))
+            .order_by()
+        }
+
+    def heatmap_cells(self):
+        # The weekday of the Stockholm day, the hour kept in ``value``.
+        return {
+            (r["weekday"], int(r["value"])): r["visits"]
+            for r in self.period_counts.filter(breakdown=RollupBreakdown.HOUR)
+            .annotate(weekday=ExtractIsoWeekDay("day"))
+            .values("weekday", "value")
+            .annotate(visits=Sum("visits"))
+            .order_by()
+        }
+
+    def referral_pairs(self):
+        return list(
+            self.period_counts.filter(breakdown=RollupBreakdown.REFERRAL)
+            .values(
+                "agency__slug",
+                "agency__name",
+                "agency__name_en",
+                "referred_to__slug",
+                "referred_to__name",
+                "referred_to__name_en",
+            )  # fmt: skip
+            .annotate(visits=Sum("visits"))
+            .order_by()
+        )
 
 
 def _series_label(row):
@@ -1045,9 +1220,13 @@ def _figures(counts, staffed_table):
     ]
 
 
-def build_report(scope, period, filters=None, publication=False, now=None):
+def build_report(scope, period, filters=None, publication=False, now=None, builder_class=None):
     """Every figure for ``scope`` in ``period`` narrowed by ``filters``.
     With ``publication``, small counts are hidden (see ``suppress``).
+
+    The figures of visits come from the daily rollup (``ReportBuilder``);
+    ``builder_class=RawReportBuilder`` computes them from the visits
+    themselves, for the test that the two agree.
 
     Queries (17, whatever the number of visits): headline counts; visits
     per agency, topic, e-service, outcome, mode, language, device, age band
@@ -1055,7 +1234,7 @@ def build_report(scope, period, filters=None, publication=False, now=None):
     series; the heatmap's visits and its scheduled hours; the referral
     matrix; the 12-month trend; the bookings per series."""
     filters = filters or Filters()
-    builder = ReportBuilder(scope, period, filters, now=now)
+    builder = (builder_class or ReportBuilder)(scope, period, filters, now=now)
     tables = [
         builder.by_agency(),
         builder.by_topic(),
@@ -1079,52 +1258,8 @@ def build_report(scope, period, filters=None, publication=False, now=None):
     ]
     staffed_agency, staffed_series = _staffed_tables(*builder.staffed_hours())
     tables += [staffed_agency, staffed_series]
-    local = {"tzinfo": STOCKHOLM}
-    visit_cells = {
-        (r["weekday"], r["hour"]): r["visits"]
-        for r in builder.in_period.annotate(
-            weekday=ExtractIsoWeekDay("started_at", **local), hour=ExtractHour("started_at", **local)
-        )
-        .values("weekday", "hour")
-        .annotate(visits=Count("pk"))
-        .order_by()
-    }
-    schedule_groups = list(
-        builder.staffed.annotate(
-            weekday=ExtractIsoWeekDay("starts_at", **local),
-            start_hour=ExtractHour("starts_at", **local),
-            start_minute=ExtractMinute("starts_at", **local),
-            end_hour=ExtractHour("ends_at", **local),
-            end_minute=ExtractMinute("ends_at", **local),
-        )
-        .values(
-            "slot__agency__slug",
-            "slot__agency__name",
-            "slot__agency__name_en",
-            "weekday",
-            "start_hour",
-            "start_minute",
-            "end_hour",
-            "end_minute",
-        )  # fmt: skip
-        .annotate(sessions=Count("pk"))
-        .order_by()
-    )
-    heatmap = _heatmap(visit_cells, schedule_groups)
-    pairs = list(
-        builder.in_period.filter(referred_to__isnull=False)
-        .values(
-            "agency__slug",
-            "agency__name",
-            "agency__name_en",
-            "referred_to__slug",
-            "referred_to__name",
-            "referred_to__name_en",
-        )  # fmt: skip
-        .annotate(visits=Count("pk"))
-        .order_by()
-    )
-    tables.append(_referral_matrix(pairs))
+    heatmap = _heatmap(builder.heatmap_cells(), builder.schedule_groups())
+    tables.append(_referral_matrix(builder.referral_pairs()))
     tables.append(_trend(period, builder.monthly_counts()))
     tables.append(bookings_table(builder))
     figures = _figures(builder.headline_counts(), staffed_agency)

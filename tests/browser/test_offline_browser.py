@@ -317,3 +317,43 @@ def test_taps_counted_offline_are_sent_once_with_their_times(tablet, new_page, l
     assert counter.count == 2
     assert all(tap.tapped_at <= tapped_offline for tap in counter.taps.all())
     assert page.locator(".tally-total", has_text="2 visits counted").is_visible()
+
+
+def test_send_then_log_out_sends_the_waiting_visit_before_the_login_ends(tablet, new_page, live_server):
+    """The wifi drops without the tablet noticing (the browser still says
+    online): the save fails and waits on the device. Sofia logs out; the
+    dialog's first choice sends the visit, then ends her login."""
+    page = new_page(base_url=live_server.url, language="en", width=360)
+    log_in(page, "sofia")
+    page.goto("/staff/visits/new/")
+    ready_for_offline(page)
+    page.context.route("**/*", lambda route: route.abort("connectionreset"))
+    save_a_visit(page)
+    page.context.unroute("**/*")
+    assert not Visit.objects.exists()
+
+    page.get_by_role("button", name="Log out").click()
+    dialog = page.get_by_role("dialog", name="Visits not sent yet")
+    dialog.wait_for()
+    dialog.get_by_role("button", name="Send them, then log out").click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert Visit.objects.get().logged_by == tablet["sofia"]
+    assert not Session.objects.exists()
+    assert page.evaluate(QUEUE) == []
+
+
+def test_an_idle_tablet_logs_itself_out_without_another_request(tablet, new_page, live_server, settings):
+    """Sofia walks away from the tablet on "my day". After STAFF_IDLE_MINUTES
+    the page itself ends her login, so the next person is not logged in as
+    her, whether or not anyone touches the tablet."""
+    settings.STAFF_IDLE_MINUTES = 30
+    page = new_page(base_url=live_server.url, language="en", width=360)
+    page.clock.install()
+    log_in(page, "sofia")
+    assert Session.objects.exists()
+    page.clock.fast_forward("29:00")
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/staff/"), "logged out too early"
+    page.clock.fast_forward("02:00")
+    page.wait_for_url(f"{live_server.url}/")
+    assert not Session.objects.exists()
