@@ -75,6 +75,12 @@ def format_date_range(first, last, language=None):
     return f"{start}–{format_date(last, 'd MMMM y', locale=locale_name)}"
 
 
+def list_separator(language=None):
+    """', ' between the items of a short list; Arabic and Persian write '، '."""
+    language = (language or translation.get_language() or "sv").split("-")[0]
+    return "، " if language in ("ar", "fa") else ", "
+
+
 def format_and_list(items, language=None):
     """'svenska, engelska och arabiska' / 'Swedish, English and Arabic'."""
     return format_list(list(items), locale=babel_locale(language)) if items else ""

@@ -60,8 +60,8 @@ def test_the_arabic_week_page_runs_right_to_left_with_the_mirrored_stylesheet(cl
     assert '<bdi dir="ltr">14:00–15:00</bdi>' in page
     # "Previous week" points right, the way Arabic reads.
     assert '<span aria-hidden="true">→</span>' in page.split('rel="prev"', 1)[1].split("</a>", 1)[0]
-    # The series' languages are named in Arabic.
-    assert "العربية" in page and "السويدية" in page
+    # The series' languages are named in Arabic, with the Arabic comma.
+    assert "السويدية، العربية" in page
 
 
 def test_a_persian_page_runs_right_to_left_and_a_swedish_one_left_to_right(client, thursday_childcare):
