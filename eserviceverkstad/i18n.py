@@ -75,6 +75,12 @@ def format_date_range(first, last, language=None):
     return f"{start}–{format_date(last, 'd MMMM y', locale=locale_name)}"
 
 
+def list_separator(language=None):
+    """', ' between the items of a short list; Arabic and Persian write '، '."""
+    language = (language or translation.get_language() or "sv").split("-")[0]
+    return "، " if language in ("ar", "fa") else ", "
+
+
 def format_and_list(items, language=None):
     """'svenska, engelska och arabiska' / 'Swedish, English and Arabic'."""
     return format_list(list(items), locale=babel_locale(language)) if items else ""
@@ -147,12 +153,20 @@ class SwedishSourceText:
     text given only in the original column (set while another language was
     active) becomes the Swedish one."""
 
-    def save(self, *args, **kwargs):
+    def _fill_swedish(self):
         from modeltranslation.translator import translator
 
         for field in translator.get_options_for_model(type(self)).fields:
             swedish_name = f"{field}_sv"
             if swedish_name in self.__dict__ and self.__dict__[swedish_name] is None:
                 self.__dict__[swedish_name] = self.__dict__.get(field)  # never given; emptied is ""
+
+    def clean_fields(self, exclude=None):
+        # Before validation too: the Swedish column is the required one.
+        self._fill_swedish()
+        super().clean_fields(exclude)
+
+    def save(self, *args, **kwargs):
+        self._fill_swedish()
         with translation.override("sv"):
             super().save(*args, **kwargs)

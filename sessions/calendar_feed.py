@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
-from eserviceverkstad.i18n import language_name
+from eserviceverkstad.i18n import language_name, list_separator
 from sessions.models import STOCKHOLM, OccurrenceStatus, StaffedSlot
 
 # The feed shows a month back (so a subscriber's calendar keeps recent
@@ -63,8 +63,9 @@ def _slot_texts(slot, topics):
         summary = f"{summary}: {slot.title}"
     lines = [slot.get_format_display()]
     if topics:
-        lines.append(_("Help with: %(topics)s") % {"topics": ", ".join(t.name for t in topics)})
-    languages = ", ".join(language_name(code) for code in slot.language_codes)
+        topic_names = list_separator().join(t.name for t in topics)
+        lines.append(_("Help with: %(topics)s") % {"topics": topic_names})
+    languages = list_separator().join(language_name(code) for code in slot.language_codes)
     lines.append(_("Languages: %(languages)s") % {"languages": languages})
     if slot.note:
         lines.append(slot.note)

@@ -71,14 +71,14 @@ def fresh_installation(client, monkeypatch):
         "createsuperuser", "--noinput", username="ingrid", email="it@mjolby.example", stdout=StringIO()
     )
     log_in(client, "ingrid", "Ingrids-eget-lösenord-42")
-    add_in_admin(client, "municipality", name="Mjölby", formal_name="Mjölby kommun", slug="mjolby")
+    add_in_admin(client, "municipality", name="Mjölby", formal_name_sv="Mjölby kommun", slug="mjolby")
     town = Municipality.objects.get(slug="mjolby")
     add_in_admin(
-        client, "venue", municipality=town.pk, name="Mjölby bibliotek", slug="mjolby-bibliotek",
+        client, "venue", municipality=town.pk, name_sv="Mjölby bibliotek", slug="mjolby-bibliotek",
         address="Burensköldsvägen 21", language="sv",
     )  # fmt: skip
     add_in_admin(
-        client, "agency", name="Barnomsorg", slug="mjolby-barnomsorg", kind="childcare", level="municipal",
+        client, "agency", name_sv="Barnomsorg", slug="mjolby-barnomsorg", kind="childcare", level="municipal",
         municipality=town.pk, colour="#1f5f8b",
     )  # fmt: skip
     client.logout()
@@ -103,7 +103,7 @@ def test_from_an_empty_database_every_role_can_do_its_work(client, fresh_install
     anna = get_user_model().objects.get(username="anna")
     client.force_login(anna)
     response = client.post(
-        "/admin/agencies/topic/add/", {"name": "Förskoleplats", "slug": "forskoleplats", "_save": "Save"}
+        "/admin/agencies/topic/add/", {"name_sv": "Förskoleplats", "slug": "forskoleplats", "_save": "Save"}
     )
     assert response.status_code == 302
     topic = Topic.objects.get()

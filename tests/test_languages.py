@@ -60,8 +60,8 @@ def test_the_arabic_week_page_runs_right_to_left_with_the_mirrored_stylesheet(cl
     assert '<bdi dir="ltr">14:00–15:00</bdi>' in page
     # "Previous week" points right, the way Arabic reads.
     assert '<span aria-hidden="true">→</span>' in page.split('rel="prev"', 1)[1].split("</a>", 1)[0]
-    # The series' languages are named in Arabic.
-    assert "العربية" in page and "السويدية" in page
+    # The series' languages are named in Arabic, with the Arabic comma.
+    assert "السويدية، العربية" in page
 
 
 def test_a_persian_page_runs_right_to_left_and_a_swedish_one_left_to_right(client, thursday_childcare):
@@ -236,3 +236,17 @@ def test_a_cancellation_in_the_english_admin_keeps_the_swedish_reason_swedish(cl
     with translation.override("ar"):
         assert occurrence.cancellation_reason == "Stängt för påsk"
     assert Occurrence.objects.rewrite(False).filter(cancellation_reason="Stängt för påsk").exists()
+
+
+def test_a_municipality_made_in_code_while_english_is_active_validates_in_swedish():
+    from django.utils import translation
+
+    from agencies.models import Municipality
+
+    with translation.override("en"):
+        town = Municipality(name="Boxholm", slug="boxholm")
+        town.formal_name = "Boxholms kommun"
+        town.full_clean()
+        town.save()
+    town.refresh_from_db()
+    assert town.formal_name_sv == "Boxholms kommun"

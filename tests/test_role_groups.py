@@ -55,13 +55,14 @@ def preschool():
 
 
 def topic_form(topic, **changes):
+    # The admin shows each language's column (modeltranslation): name_sv, name_en, ...
     return {
-        "name": topic.name,
-        "name_en": topic.name_en,
+        "name_sv": topic.name_sv,
+        "name_en": topic.name_en or "",
         "slug": topic.slug,
-        "keywords": "",
+        "keywords_sv": "",
         "keywords_en": "",
-        **changes,
+        **{f"{field}_sv": value for field, value in changes.items()},
     }
 
 

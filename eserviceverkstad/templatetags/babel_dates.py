@@ -51,7 +51,7 @@ def time_range(start, end):
 
 @register.filter
 def language_names(codes):
-    return ", ".join(i18n.language_name(code) for code in codes)
+    return i18n.list_separator().join(i18n.language_name(code) for code in codes)
 
 
 @register.filter
@@ -64,7 +64,7 @@ def alphabetical(objects):
 def running_list(objects):
     """'BankID, dator och mobil, digital brevlåda': names of topics joined
     as they read inside a sentence."""
-    return ", ".join(i18n.in_running_text(obj.name) for obj in objects)
+    return i18n.list_separator().join(i18n.in_running_text(obj.name) for obj in objects)
 
 
 @register.filter
