@@ -119,12 +119,15 @@ def sync_occurrences(slot, today=None, now=None):
         announce_moves({o.pk: old_starts[o.pk] for o in to_move if o.starts_at != old_starts[o.pk]})
         # A date back in the series is no longer "kept outside" it, so a
         # later edit that drops it again asks the coordinator again.
-        slot.occurrences.filter(date__in=list(wanted), kept_outside_series=True).update(
+        back_in_series = slot.occurrences.filter(date__in=list(wanted), kept_outside_series=True).update(
             kept_outside_series=False
         )
         result.deleted, result.kept = delete_unreferenced_occurrences(gone)
+        # Bulk writes send no signals. Only a real change retires the
+        # venue's pages: the nightly sync of every series mostly finds none.
+        if to_create or to_move or gone or back_in_series:
+            slot_changed(slot)
     result.created, result.moved = len(to_create), len(to_move)
-    slot_changed(slot)  # bulk writes send no signals
     return result
 
 

@@ -249,3 +249,16 @@ def test_a_venue_edit_renders_its_municipalitys_pages_anew_but_not_the_others(
     assert "Lilla salen" in client.get(kalmar_url).content.decode()
     with django_assert_num_queries(1):
         assert client.get(mjolby_url).content == before
+
+
+def test_a_nightly_sync_that_changes_nothing_leaves_the_cached_pages(
+    client, two_towns, django_assert_num_queries
+):
+    from sessions.schedule import sync_occurrences
+
+    url = next_week_url("?municipality=kalmar")
+    before = client.get(url).content
+    result = sync_occurrences(two_towns["kalmar"])
+    assert (result.created, result.moved, result.deleted) == (0, 0, 0)
+    with django_assert_num_queries(1):
+        assert client.get(url).content == before
