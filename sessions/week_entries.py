@@ -21,7 +21,14 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from eserviceverkstad.i18n import format_clock, format_day_short, in_running_text, language_name, sort_key
+from eserviceverkstad.i18n import (
+    format_clock,
+    format_day_short,
+    in_running_text,
+    language_name,
+    list_separator,
+    sort_key,
+)
 from sessions.models import (
     STOCKHOLM,
     BookingState,
@@ -64,7 +71,7 @@ def _clock(hour_minute):
 
 
 def _languages(value):
-    return ", ".join(language_name(code) for code in split_languages(value))
+    return list_separator().join(language_name(code) for code in split_languages(value))
 
 
 def reading_order():
@@ -92,7 +99,7 @@ def _topics_by_slot(slot_ids, order):
     for slot_id, *texts in rows:
         names.setdefault(slot_id, []).append(first_text(texts))
     return {
-        slot_id: ", ".join(in_running_text(name) for name in sorted(found, key=sort_key))
+        slot_id: list_separator().join(in_running_text(name) for name in sorted(found, key=sort_key))
         for slot_id, found in names.items()
     }
 

@@ -41,8 +41,10 @@ def seed(*args):
 
 @pytest.mark.django_db
 def test_a_small_region_is_built_in_bulk_once(django_assert_max_num_queries):
-    # Queries do not grow with the rows: batches of inserts.
-    with django_assert_max_num_queries(40):
+    # Queries do not grow with each row: batches of inserts. SQLite caps the
+    # variables of one statement, so its batches of some 3,000 sessions are
+    # smaller with a column per language (about 30 batches), PostgreSQL's fewer.
+    with django_assert_max_num_queries(60):
         output = seed("--municipalities", "3", "--venues", "5", "--series", "30")
     assert "3 municipalities in 1 regions, 5 venues, 30 new series" in output
     assert set(Municipality.objects.values_list("region", flat=True)) == {"Stockholms län"}
