@@ -43,12 +43,14 @@ from sessions.models import (
 )
 from sessions.public_holidays import cancel_on_holidays, coming_on_holidays
 from sessions.schedule import (
+    OTHER_REASON_LANGUAGES,
     announce_moves,
     awaiting_decision,
     cancel_occurrences,
     delete_unreferenced_occurrences,
     referenced_occurrence_ids,
     sync_occurrences,
+    translate_reason,
     uncancel_occurrences,
 )
 
@@ -243,9 +245,27 @@ class OccurrenceForm(forms.ModelForm):
                 cancel_occurrences([occurrence], reason, reason_en, by=by)
             elif uncancel:
                 uncancel_occurrences([occurrence], by=by)
-        if cancel or uncancel:
+            translate_reason(occurrence, self._other_reasons())
+        if cancel or uncancel or self._other_reasons():
             occurrence.refresh_from_db()
         return occurrence
+
+    def _other_reasons(self):
+        """The reason in the other languages, where the form has them and
+        they changed (only the occurrence's own page has them)."""
+        return {
+            code: self.cleaned_data[field] or ""
+            for code in OTHER_REASON_LANGUAGES
+            if (field := f"cancellation_reason_{code}") in self.changed_data
+        }
+
+
+class OccurrenceEditForm(OccurrenceForm):
+    """The occurrence's own page: also the cancellation reason in the
+    residents' other languages (the series' table keeps to sv and en)."""
+
+    class Meta(OccurrenceForm.Meta):
+        fields = (*CHANGES_SEQUENCE, *(f"cancellation_reason_{code}" for code in OTHER_REASON_LANGUAGES))
 
 
 class OccurrenceInline(admin.TabularInline):
@@ -644,7 +664,7 @@ class CancelOccurrencesForm(forms.Form):
 @admin.register(Occurrence)
 class OccurrenceAdmin(ScopedAdmin):
     municipality_path = "slot__venue__municipality"
-    form = OccurrenceForm
+    form = OccurrenceEditForm
     list_display = ("when", "agency", "venue", "status", "cancellation_reason", "is_exception")
     list_filter = (
         StartsBetweenFilter,
@@ -657,7 +677,17 @@ class OccurrenceAdmin(ScopedAdmin):
     date_hierarchy = "starts_at"
     ordering = ("starts_at",)
     search_fields = ("slot__agency__name", "slot__venue__name", "slot__title", "room", "cancellation_reason")
-    fields = ("slot", "date", *CHANGES_SEQUENCE, "is_exception")
+    fieldsets = (
+        (None, {"fields": ("slot", "date", *CHANGES_SEQUENCE, "is_exception")}),
+        (
+            _("The reason in other languages"),
+            {
+                "classes": ("collapse",),
+                "description": _("Empty: residents reading that language see the Swedish reason."),
+                "fields": tuple(f"cancellation_reason_{code}" for code in OTHER_REASON_LANGUAGES),
+            },
+        ),
+    )
     readonly_fields = ("slot", "date", "is_exception")
     actions = ("cancel_selected",)
     # With a link to "Cancel sessions in a period" above the list.

@@ -28,7 +28,7 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.dispatch import Signal
 from django.utils import timezone, translation
 
@@ -260,6 +260,28 @@ def _set_reason(occurrence, reason="", reason_en=""):
         occurrence.__dict__[field] = ""
     occurrence.__dict__["cancellation_reason"] = occurrence.cancellation_reason_sv = reason
     occurrence.cancellation_reason_en = reason_en
+
+
+# The reason's languages that the cancel forms do not ask for: a coordinator
+# fills them in afterwards, on the occurrence's own page.
+OTHER_REASON_LANGUAGES = tuple(
+    code for code in settings.MODELTRANSLATION_LANGUAGES if code not in ("sv", "en")
+)
+
+
+def translate_reason(occurrence, reasons):
+    """Write the cancellation reason of ``occurrence`` in other languages
+    (``{"ar": "...", ...}``; an empty text shows the Swedish one again).
+    Calendar clients see a higher SEQUENCE, so they fetch the new text."""
+    columns = {f"cancellation_reason_{code}": text for code, text in reasons.items()}
+    if not columns:
+        return
+    if set(reasons) - set(OTHER_REASON_LANGUAGES):
+        raise ValueError("Swedish and English reasons go through cancel_occurrences.")
+    _without_rewriting().filter(pk=occurrence.pk).update(
+        **columns, sequence=F("sequence") + 1, updated_at=timezone.now(), is_exception=True
+    )
+    occurrences_changed([occurrence.pk])
 
 
 def cancel_occurrences(occurrences, reason, reason_en="", by=None):

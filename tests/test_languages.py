@@ -250,3 +250,38 @@ def test_a_municipality_made_in_code_while_english_is_active_validates_in_swedis
         town.save()
     town.refresh_from_db()
     assert town.formal_name_sv == "Boxholms kommun"
+
+
+def test_a_cancellation_reason_written_in_arabic_on_the_occurrence_page_reaches_arabic_readers(
+    admin_client, client, thursday_childcare
+):
+    from django.urls import reverse
+
+    from sessions.models import Occurrence, OccurrenceStatus
+    from tests.test_admin import form_data
+
+    occurrence = (
+        Occurrence.objects.filter(slot=thursday_childcare, date__gte=next_week().monday)
+        .order_by("date")
+        .first()
+    )
+    url = reverse("admin:schedule_occurrence_change", args=[occurrence.pk])
+    page = admin_client.get(url)
+    assert "cancellation_reason_ar" in page.content.decode()
+    data = form_data(page, form_id="occurrence_form")
+    data.update(
+        status=[OccurrenceStatus.CANCELLED],
+        cancellation_reason_ar=["الموظفون مرضى"],
+    )
+    data["cancellation_reason"] = ["Personalen är sjuk"]  # the form's Swedish field
+    assert admin_client.post(url, data).status_code == 302
+    occurrence.refresh_from_db()
+    assert occurrence.status == OccurrenceStatus.CANCELLED
+    assert (occurrence.cancellation_reason_sv, occurrence.cancellation_reason_ar) == (
+        "Personalen är sjuk",
+        "الموظفون مرضى",
+    )
+    week = f"/mjolby/schedule/{next_week()}/"
+    assert "الموظفون مرضى" in page_in(client, "ar", week)
+    assert "Personalen är sjuk" in page_in(client, "sv", week)
+    assert "Personalen är sjuk" in page_in(client, "so", week)  # no Somali text: the Swedish one
