@@ -4,8 +4,9 @@ make, or DATABASE_URL): the public pages of a region-size installation
 occurrences), printed in one run:
 
 - requests per second through gunicorn with two workers (benchmarks/run.py's
-  Gunicorn and measure) of Kalmar's week page, the home page, the help
-  finder and Kalmar's calendar feed, cached and uncached (a second gunicorn
+  Gunicorn and measure) of Kalmar's week page, the "Where do you live?"
+  page (/), Kalmar's own page, Kalmar's help finder and Kalmar's calendar
+  feed, cached and uncached (a second gunicorn
   with PAGE_CACHE=false, where every request renders), each as a ratio to
   the trivial view (/healthz, which asks the database too) of the same
   server in the same run;
@@ -16,9 +17,8 @@ occurrences), printed in one run:
   (default 200,000) and then all of them, so the start-up each run pays
   and the rate per visit come apart; ten million is extrapolated from them.
 
-The municipality's own URLs (/<municipality>/schedule/...) come with another
-change; until then the week page and the feed are measured with
-?municipality=kalmar, which is what those pages will show.
+With 290 municipalities the site-wide addresses lead to a municipality's
+own (/kalmar/schedule/…), so those are the ones measured.
 
     python -m benchmarks.region
 """
@@ -47,14 +47,15 @@ def progress(message):
 def week_path():
     # Next week, as benchmarks/run.py: the current week is half past late in the week.
     year, week, _ = (datetime.date.today() + datetime.timedelta(days=7)).isocalendar()
-    return f"/schedule/{year}-W{week:02d}/?municipality=kalmar"
+    return f"/kalmar/schedule/{year}-W{week:02d}/"
 
 
 PAGES = {
     "week (Kalmar)": week_path(),
-    "home": "/",
-    "help finder": "/help/?q=f%C3%B6rskoleplats",
-    "feed (Kalmar)": "/schedule.ics?municipality=kalmar",
+    "where do you live (/)": "/",
+    "Kalmar's page": "/kalmar/",
+    "help finder (Kalmar)": "/kalmar/help/?q=f%C3%B6rskoleplats",
+    "feed (Kalmar)": "/kalmar/schedule.ics",
 }
 
 
