@@ -42,10 +42,22 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Every test on SQLite (browser tests included), and beside it, in a second
+# process, the database tests on a throwaway PostgreSQL: the two share no
+# database, and side by side they keep `make test` short on two cores. The
+# browser tests and those with their own cluster run once (on SQLite); tests
+# that touch no database (catalogues, import direction) too. PostgreSQL's
+# output is printed when both are done.
+PG_SKIPS := --ignore=tests/test_translations.py --ignore=tests/test_public_catalogues.py \
+	--ignore=tests/test_import_direction.py
 test: setup-dev lint
-	$(PY) -m pytest
-	@# Browser tests and tests with their own cluster ran above; once is enough.
-	$(PY) tests/with_postgres.py $(PY) -m pytest -p no:cacheprovider -m "not browser and not own_cluster"
+	@$(PY) tests/with_postgres.py $(PY) -m pytest -p no:cacheprovider -m "not browser and not own_cluster" \
+		$(PG_SKIPS) > var/test-postgresql.log 2>&1 & postgres=$$!; \
+	$(PY) -m pytest; sqlite=$$?; \
+	wait $$postgres; postgresql=$$?; \
+	echo "=== The same tests on PostgreSQL (tests/with_postgres.py) ==="; cat var/test-postgresql.log; \
+	echo "SQLite: exit $$sqlite, PostgreSQL: exit $$postgresql"; \
+	test $$sqlite -eq 0 -a $$postgresql -eq 0
 
 bench: setup-dev
 	$(PY) benchmarks/run.py
