@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchmarks.run import SECONDS, Gunicorn, measure, schedule_path
+from benchmarks.run import SECONDS, Gunicorn, measure, rerun_on_postgres, schedule_path
 
 ROOT = Path(__file__).resolve().parent.parent
 # At most 500: the largest capacity a series may have, all at one time.
@@ -45,15 +45,8 @@ def progress(message):
 
 
 def main():
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        command = [
-            sys.executable,
-            str(ROOT / "tests" / "with_postgres.py"),
-            sys.executable,
-            "-m",
-            "benchmarks.bookings",
-        ]
-        return subprocess.call(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": ""})
+    if (rerun := rerun_on_postgres("benchmarks.bookings")) is not None:
+        return rerun
     env = dict(
         os.environ,
         DEBUG="false",

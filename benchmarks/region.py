@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run import SECONDS, Gunicorn, measure
+from benchmarks.run import SECONDS, Gunicorn, measure, rerun_on_postgres
 from benchmarks.stats import bench_env, manage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,15 +60,8 @@ PAGES = {
 
 
 def main():
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        command = [
-            sys.executable,
-            str(ROOT / "tests" / "with_postgres.py"),
-            sys.executable,
-            "-m",
-            "benchmarks.region",
-        ]
-        return subprocess.call(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": ""})
+    if (rerun := rerun_on_postgres("benchmarks.region")) is not None:
+        return rerun
     workdir = Path(tempfile.mkdtemp(prefix="eserviceverkstad-region-"))
     env = dict(bench_env(), STATIC_ROOT=str(workdir / "static"), ALLOWED_HOSTS="127.0.0.1,testserver")
     os.environ.update(env)

@@ -24,6 +24,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def rerun_on_postgres(module):
+    """None when DATABASE_URL names a PostgreSQL; else the exit code of
+    ``python -m module`` run again under tests/with_postgres.py, which makes
+    a throwaway cluster (the benches that must measure PostgreSQL)."""
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return None
+    command = [sys.executable, str(ROOT / "tests" / "with_postgres.py"), sys.executable, "-m", module]
+    return subprocess.call(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": ""})
+
+
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 WARMUP_SECONDS = 1.0

@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchmarks.run import rerun_on_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VISITS = int(os.environ.get("BENCH_VISITS", "1000000"))
@@ -44,15 +46,8 @@ def progress(message):
 
 
 def main():
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        command = [
-            sys.executable,
-            str(ROOT / "tests" / "with_postgres.py"),
-            sys.executable,
-            "-m",
-            "benchmarks.stats",
-        ]
-        return subprocess.call(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": ""})
+    if (rerun := rerun_on_postgres("benchmarks.stats")) is not None:
+        return rerun
     env = bench_env()
     os.environ.update(env)
     progress("Preparing PostgreSQL with production settings")
