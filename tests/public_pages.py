@@ -76,7 +76,9 @@ PUBLIC_SOURCES = [
     "agencies/models.py::TryItemKind",
 ]
 
-# The folders the catalogue test of Swedish leaves out as well.
+# What `makemessages` leaves out (tests/test_translations.py gives the
+# command): the same --ignore list, plus hidden folders and ones without UI
+# strings; and the file kinds it reads for the "django" domain.
 IGNORED_DIRS = {".venv", "var", "benchmarks", "tests", "locale", "__pycache__", "node_modules"}
 SOURCE_SUFFIXES = {".py", ".html", ".txt"}
 GETTEXT_TOOLS = ("xgettext", "msguniq", "msgmerge", "msgattrib")
@@ -127,7 +129,10 @@ def public_keys(catalogue_with_locations):
     }
 
 
-def _copy_sources(destination):
+def copy_sources(destination):
+    """The .py, .html and .txt files makemessages would read, in the same
+    folders, so that it can run without touching the real locale/."""
+
     def ignore(folder, names):
         skipped = set()
         for name in names:
@@ -148,7 +153,7 @@ def extract_with_locations(work_dir):
     real locale/, whose catalogues are kept without locations) and return the
     path of the catalogue it wrote."""
     project = Path(work_dir) / "project"
-    _copy_sources(project)
+    copy_sources(project)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "eserviceverkstad.settings", "DEBUG": "true"}
     env.pop("PYTHONPATH", None)
     result = subprocess.run(

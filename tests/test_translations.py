@@ -14,7 +14,6 @@ untranslated string would show English on a Swedish page. To add new strings:
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,15 +21,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from tests.public_pages import copy_sources, missing_gettext_tools
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SV_PO = BASE_DIR / "locale" / "sv" / "LC_MESSAGES" / "django.po"
-
-# What `makemessages` above leaves out: the same --ignore list, plus the
-# folders it always skips (hidden ones) and ones without UI strings.
-IGNORED_DIRS = {".venv", "var", "benchmarks", "tests", "locale", "__pycache__", "node_modules"}
-# The file kinds makemessages reads for the "django" domain.
-SOURCE_SUFFIXES = {".py", ".html", ".txt"}
-GETTEXT_TOOLS = ("xgettext", "msguniq", "msgmerge", "msgattrib")
 
 # %(name)s, %(count)d, %s, %d ... but not the escaped %%.
 PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]+)\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
@@ -98,31 +92,8 @@ def test_placeholders_survive_translation(swedish):
     assert not wrong, "Keep the placeholders of the English text exactly:\n" + "\n".join(wrong)
 
 
-def _copy_sources(destination):
-    """The .py, .html and .txt files makemessages would read, in the same
-    folders, so that it can run without touching the real locale/."""
-
-    def ignore(folder, names):
-        skipped = set()
-        for name in names:
-            path = Path(folder, name)
-            if path.is_dir():
-                if name in IGNORED_DIRS or name.startswith("."):
-                    skipped.add(name)
-            elif path.suffix not in SOURCE_SUFFIXES:
-                skipped.add(name)
-        return skipped
-
-    shutil.copytree(BASE_DIR, destination, ignore=ignore, symlinks=True)
-    (destination / "locale").mkdir()
-
-
-def _missing_tools():
-    return [tool for tool in GETTEXT_TOOLS if shutil.which(tool) is None]
-
-
 def test_every_ui_string_in_code_and_templates_is_in_the_swedish_catalogue(swedish, tmp_path):
-    missing_tools = _missing_tools()
+    missing_tools = missing_gettext_tools()
     if missing_tools:
         reason = (
             f"GNU gettext is not installed ({', '.join(missing_tools)} not found), so the UI strings "
@@ -133,7 +104,7 @@ def test_every_ui_string_in_code_and_templates_is_in_the_swedish_catalogue(swedi
         pytest.skip(reason)
 
     project = tmp_path / "project"
-    _copy_sources(project)
+    copy_sources(project)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "eserviceverkstad.settings", "DEBUG": "true"}
     env.pop("PYTHONPATH", None)
     result = subprocess.run(
