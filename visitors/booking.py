@@ -392,9 +392,16 @@ def build_confirmation_mail(booking_id):
         )
 
 
+def _still_booked(booking):
+    """A mail about a time that still holds: booked, not erased, not cancelled."""
+    if booking is None:
+        return False
+    return booking.status == BookingStatus.BOOKED and not booking.occurrence.is_cancelled
+
+
 def build_reminder_mail(booking_id):
     booking = _booking_for_mail(booking_id)
-    if booking is None or booking.status != BookingStatus.BOOKED or booking.occurrence.is_cancelled:
+    if not _still_booked(booking):
         return None
     with translation.override(booking.site_language):
         return _mail(
@@ -423,7 +430,7 @@ def build_occurrence_cancelled_mail(booking_id):
 
 def build_occurrence_moved_mail(booking_id):
     booking = _booking_for_mail(booking_id)
-    if booking is None or booking.status != BookingStatus.BOOKED or booking.occurrence.is_cancelled:
+    if not _still_booked(booking):
         return None
     with translation.override(booking.site_language):
         return _mail(
