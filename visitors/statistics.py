@@ -76,6 +76,13 @@ WEEKDAYS = range(1, 8)  # ISO: 1 = Monday
 # --- Plain data -----------------------------------------------------------
 
 
+# What a row of the referral matrix names, from the raw visits or the rollup.
+REFERRAL_COLUMNS = (
+    "agency__slug", "agency__name", "agency__name_en",
+    "referred_to__slug", "referred_to__name", "referred_to__name_en",
+)  # fmt: skip
+
+
 class Suppressed:
     """A figure hidden for publication. Shown as "<5"; every hidden figure
     is equal to every other, and none is a number."""
@@ -908,14 +915,7 @@ class RawReportBuilder:
         """(from agency, to agency, visits) rows: one query."""
         return list(
             self.in_period.filter(referred_to__isnull=False)
-            .values(
-                "agency__slug",
-                "agency__name",
-                "agency__name_en",
-                "referred_to__slug",
-                "referred_to__name",
-                "referred_to__name_en",
-            )  # fmt: skip
+            .values(*REFERRAL_COLUMNS)
             .annotate(visits=Count("pk"))
             .order_by()
         )
@@ -1005,14 +1005,7 @@ class ReportBuilder(RawReportBuilder):
     def referral_pairs(self):
         return list(
             self.period_counts.filter(breakdown=RollupBreakdown.REFERRAL)
-            .values(
-                "agency__slug",
-                "agency__name",
-                "agency__name_en",
-                "referred_to__slug",
-                "referred_to__name",
-                "referred_to__name_en",
-            )  # fmt: skip
+            .values(*REFERRAL_COLUMNS)
             .annotate(visits=Sum("visits"))
             .order_by()
         )
