@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -18,6 +18,9 @@ from visitors.seeding import HISTORY_DAYS, seed_visits
 pytestmark = pytest.mark.django_db
 
 COUNT = 400
+ONLY_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="keys and indexes are set aside on PostgreSQL only"
+)
 
 
 @pytest.fixture
@@ -153,3 +156,49 @@ def test_seeded_visits_are_stored_oldest_first_as_the_app_stores_them(demo):
         for visit in seeded(demo).select_related("occurrence").order_by("pk")
     ]
     assert starts == sorted(starts)
+
+
+def _keys_and_indexes(tables):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1",
+            [tables],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid::regclass::text = ANY(%s) ORDER BY 1",
+            [tables],
+        )
+        return constraints, cursor.fetchall()
+
+
+@ONLY_POSTGRESQL
+def test_seeding_puts_back_every_key_and_index_it_set_aside(demo):
+    from visitors.rollup import ROLLUP_TABLES
+    from visitors.seeding import SEEDED_TABLES
+
+    tables = SEEDED_TABLES + ROLLUP_TABLES
+    before = _keys_and_indexes(tables)
+    assert len(before[0]) > 20 and len(before[1]) > 20
+    seed_visits(COUNT, seed=8)
+    assert _keys_and_indexes(tables) == before
+
+
+@ONLY_POSTGRESQL
+def test_a_bulk_load_still_refuses_a_visit_at_an_occurrence_that_is_not_there(demo):
+    from visitors.bulk_load import keys_and_indexes_set_aside
+    from visitors.seeding import VISIT_TABLE
+
+    seed_visits(10, seed=9)
+    visit = Visit.objects.filter(occurrence__isnull=False).first()
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        keys_and_indexes_set_aside([VISIT_TABLE]),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"UPDATE {VISIT_TABLE} SET occurrence_id = -1 WHERE id = %s", [visit.pk])
+    visit.refresh_from_db()
+    assert visit.occurrence_id is not None and visit.occurrence_id > 0

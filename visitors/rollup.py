@@ -6,8 +6,9 @@ cells from the raw visits, in the caller's transaction: deleting a cell's
 rows and inserting its aggregates again (``INSERT … SELECT … GROUP BY``,
 three statements) is simpler than counting +1/-1 and always right, whatever
 changed. Signals (``connect_signals``) call it whenever a visit is saved,
-deleted or its topics or e-services change; bulk writes (tally, demo, seed)
-call it themselves. ``rebuild()`` recomputes everything
+deleted or its topics or e-services change; bulk writes (tally, demo) call
+it themselves, and seeding calls ``replace_days``, which sets the rollup's
+keys and indexes aside on PostgreSQL. ``rebuild()`` recomputes everything
 (``manage.py rebuild_visit_rollup``).
 """
 
@@ -20,9 +21,11 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from agencies.models import EService, Topic, Venue
 from sessions.models import STOCKHOLM, wall_clock
+from visitors import bulk_load
 from visitors.models import RollupBreakdown, Visit, VisitDailyCount, VisitDailyEService, VisitDailyTopic
 
 ROLLUPS = (VisitDailyCount, VisitDailyTopic, VisitDailyEService)
+ROLLUP_TABLES = [model._meta.db_table for model in ROLLUPS]
 KEY = ["day", "venue_id", "agency_id", "occurrence_id"]
 CHOICE_FIELDS = {
     RollupBreakdown.OUTCOME: "outcome",
@@ -132,9 +135,18 @@ def refresh_days(days, venue_ids=None):
         _replace(cells, _visits_in(days, venue_ids))
 
 
+def replace_days(days):
+    """Recompute the rollup of ``days`` at every venue, after a bulk load
+    (seeding). On PostgreSQL the rollup's keys and indexes are set aside
+    meanwhile, which locks the rollup tables until the transaction ends."""
+    days = sorted(set(days))
+    with transaction.atomic(), bulk_load.keys_and_indexes_set_aside(ROLLUP_TABLES):
+        _replace(Q(day__in=days), _visits_in(days, None))
+
+
 def rebuild():
-    """Recompute the whole rollup from every visit."""
-    with transaction.atomic():
+    """Recompute the whole rollup from every visit (locks as replace_days)."""
+    with transaction.atomic(), bulk_load.keys_and_indexes_set_aside(ROLLUP_TABLES):
         _replace(Q(), _visits_in(None, None))
 
 

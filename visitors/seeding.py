@@ -7,7 +7,8 @@ season, a project that grows). It writes rows straight into the tables:
 PostgreSQL's COPY, elsewhere ``executemany`` in batches, never one save per
 visit. No signals run and no audit entries (``VisitChange``) are made: these
 visits were never logged by anyone through the app. The daily rollup of the
-seeded days is rebuilt at the end (``rollup.refresh_days``).
+seeded days is rebuilt at the end (``rollup.replace_days``). On PostgreSQL
+the keys and indexes are set aside meanwhile (``visitors/bulk_load.py``).
 
 Deterministic: the same ``seed`` over the same schedule and day gives the
 same rows; a second run with the same seed finds its first one-time key and
@@ -32,7 +33,7 @@ from django.utils import timezone
 from agencies.models import Agency, AgencyKind, AgencyLevel, EService, Venue
 from sessions.models import Format, Occurrence, OccurrenceStatus, Recurrence, StaffedSlot, wall_clock
 from sessions.page_cache import schedule_changed
-from visitors import rollup
+from visitors import bulk_load, rollup
 from visitors.demo import (
     AGE_BANDS,
     DEVICES,
@@ -337,24 +338,26 @@ def seed_visits(count, seed=1, today=None, now=None, progress=None, days=HISTORY
             raise ValueError("There are no past occurrences to log visits at. Run seed_demo first.")
         maker = VisitMaker(seed, since, now, places, weights, desk_places(places))
         first_id = (Visit.objects.aggregate(top=Max("id"))["top"] or 0) + 1
-        # No queries from here to ``finish()``: PostgreSQL's connection is busy copying.
-        writer = CopyWriter() if connection.vendor == "postgresql" else InsertWriter()
-        places, done = maker.places_in_time_order(count), 0
-        while chosen := list(itertools.islice(places, BATCH)):
-            writer.write(*maker.batch(first_id + done, chosen, done))
-            done += len(chosen)
-            if progress:
-                progress(done)
-        writer.finish()
-        # The rows went in without signals: the rollup of the seeded days is
-        # recomputed in one INSERT … SELECT … GROUP BY per rollup table.
-        rollup.refresh_days(since + datetime.timedelta(days=n) for n in range((today - since).days + 1))
+        with bulk_load.keys_and_indexes_set_aside(SEEDED_TABLES):
+            # No queries from here to ``finish()``: PostgreSQL's connection is busy copying.
+            writer = CopyWriter() if connection.vendor == "postgresql" else InsertWriter()
+            places, done = maker.places_in_time_order(count), 0
+            while chosen := list(itertools.islice(places, BATCH)):
+                writer.write(*maker.batch(first_id + done, chosen, done))
+                done += len(chosen)
+                if progress:
+                    progress(done)
+            writer.finish()
+            # The rows went in without signals: the rollup of the seeded days
+            # is recomputed in one INSERT … SELECT … GROUP BY per rollup table.
+            rollup.replace_days(since + datetime.timedelta(days=n) for n in range((today - since).days + 1))
     return count
 
 
 VISIT_TABLE = Visit._meta.db_table
 TOPIC_TABLE = Visit.topics.through._meta.db_table
 ESERVICE_TABLE = Visit.eservices.through._meta.db_table
+SEEDED_TABLES = [VISIT_TABLE, TOPIC_TABLE, ESERVICE_TABLE]
 
 
 def _names(columns):
@@ -408,29 +411,9 @@ class CopyWriter:
     def __init__(self):
         self.cursor = connection.cursor()
         self.links = {TOPIC_TABLE: StringIO(), ESERVICE_TABLE: StringIO()}
-        self.foreign_keys = self._set_foreign_keys_aside()
         sql = f"COPY {connection.ops.quote_name(VISIT_TABLE)} ({_names(COLUMNS)}) FROM STDIN"
         self.copy_block = self.cursor.cursor.copy(sql)
         self.copy = self.copy_block.__enter__()
-
-    def _set_foreign_keys_aside(self):
-        """Django makes foreign keys DEFERRABLE INITIALLY DEFERRED, so every
-        row would queue one check per key until the commit; adding them back
-        afterwards checks all rows in one pass, as pg_restore does. Their
-        definitions are read from the catalogue and restored word for word."""
-        cursor = self.cursor
-        # Checks still queued (the occurrences just added) must run first:
-        # a table with pending checks cannot be altered.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
-            [[VISIT_TABLE, TOPIC_TABLE, ESERVICE_TABLE]],
-        )
-        foreign_keys = cursor.fetchall()
-        for table, name, _definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
-        return foreign_keys
 
     def write(self, rows, topic_links, eservice_links):
         # Formatted here as COPY text: psycopg's per-value adaptation
@@ -445,10 +428,6 @@ class CopyWriter:
         for table, other in ((TOPIC_TABLE, "topic_id"), (ESERVICE_TABLE, "eservice_id")):
             with cursor.cursor.copy(f"COPY {table} (visit_id, {other}) FROM STDIN") as copy:
                 copy.write(self.links[table].getvalue())
-        for table, name, definition in self.foreign_keys:
-            cursor.execute(
-                f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
-            )
         _reset_sequences(cursor)
         cursor.close()
 
