@@ -13,6 +13,9 @@ occurrences), printed in one run:
 - the SQL queries of each page, uncached and cached, with the demo data and
   at region scale: they must be equal (a page's queries do not grow with
   the installation);
+- with visits, the statistics month and 12-month pages over all of them,
+  for a project lead of the whole country and one of Kalmar län
+  (``BENCH_REGION_VISITS=10000000`` for a year of a national service);
 - how long seed_region takes, and visits: a quarter of BENCH_REGION_VISITS
   (default 200,000) and then all of them, so the start-up each run pays
   and the rate per visit come apart; ten million is extrapolated from them.
@@ -54,7 +57,9 @@ PAGES = {
     "week (Kalmar)": week_path(),
     "where do you live (/)": "/",
     "Kalmar's page": "/kalmar/",
-    "help finder (Kalmar)": "/kalmar/help/?q=f%C3%B6rskoleplats",
+    # A search with answers in the demo's Kalmar too: without any, the
+    # page skips the answers' next times and makes one query fewer.
+    "help finder (Kalmar)": "/kalmar/help/?q=bankid",
     "feed (Kalmar)": "/kalmar/schedule.ics",
 }
 
@@ -88,9 +93,12 @@ def main():
             manage(env, "seed_region", "--visits", str(count), "--seed", str(seed))
             visit_seconds.append(time.monotonic() - started)
     region_counts = query_counts()
+    statistics = statistics_pages(env) if VISITS else []
     progress(f"Measuring {', '.join(PAGES.values())} beside {TRIVIAL}, {SECONDS:g} s each")
     rates = throughput(env, workdir)
     print_results(demo_counts, region_counts, rates, seed_seconds, visit_seconds)
+    for row in statistics:
+        print("  " + "  ".join(f"{cell:<22}" for cell in row))
     return 0 if demo_counts == region_counts else 1
 
 
@@ -115,6 +123,29 @@ def query_counts():
                 client.get(path)
         counts[name] = (len(uncached), len(cached))
     return counts
+
+
+def statistics_pages(env):
+    """The statistics month and 12-month pages over every seeded visit
+    (statistics part's timing: median of BENCH_REPEAT requests in process),
+    for a project lead of the whole installation and one of Kalmar län."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from agencies.models import Municipality
+    from benchmarks.stats import Measurements, periods
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh statistics after the bulk load, as autovacuum would
+    month, year = periods(timezone.localdate())
+    timing = Measurements(env)
+    kalmar_lan = Municipality.objects.filter(region="Kalmar län")
+    for lead, username, towns in (("the country", "country", None), ("Kalmar län", "kalmar-lan", kalmar_lan)):
+        timing.login(username=f"bench.lead.{username}", municipalities=towns)
+        for name, params in (("month page", month), ("12-month page", year)):
+            progress(f"Timing the statistics {name} for a project lead of {lead}")
+            timing.time_page(name, params, label=f"{name} ({lead})")
+    return timing.rows
 
 
 def throughput(env, workdir):
