@@ -131,6 +131,26 @@ class StaffedSlotQuerySet(models.QuerySet):
         return self.filter(Q(last_date__isnull=True) | Q(last_date__gte=day))
 
 
+def describe_recurrence(recurrence, weekday, interval, week_of_month, start_time, end_time, first_date):
+    """A series' rule in words, "Tuesday every week, 13:00–15:00". A
+    function of the fields, so that lists of thousands of series (the
+    statistics per series) need no model instance each."""
+    clock = f"{format_clock(start_time)}–{format_clock(end_time)}"
+    if recurrence == Recurrence.ONCE:
+        return f"{first_date:%Y-%m-%d} {clock}"
+    day = Weekday(weekday).label
+    if recurrence == Recurrence.MONTHLY:
+        which = WeekOfMonth(week_of_month).label if week_of_month else "?"
+        text = ngettext(
+            "%(which)s %(weekday)s of every month, %(clock)s",
+            "%(which)s %(weekday)s of every %(n)s months, %(clock)s",
+            interval,
+        )
+        return text % {"which": which, "weekday": day, "n": interval, "clock": clock}
+    text = ngettext("%(weekday)s every week, %(clock)s", "%(weekday)s every %(n)s weeks, %(clock)s", interval)
+    return text % {"weekday": day, "n": interval, "clock": clock}
+
+
 class StaffedSlot(SwedishSourceText, models.Model):
     agency = models.ForeignKey(Agency, models.PROTECT, related_name="slots", verbose_name=_("agency"))
     venue = models.ForeignKey(Venue, models.PROTECT, related_name="slots", verbose_name=_("venue"))
@@ -257,22 +277,10 @@ class StaffedSlot(SwedishSourceText, models.Model):
         return [language_name(code) for code in self.language_codes]
 
     def describe_recurrence(self):
-        clock = f"{format_clock(self.start_time)}–{format_clock(self.end_time)}"
-        if self.recurrence == Recurrence.ONCE:
-            return f"{self.first_date:%Y-%m-%d} {clock}"
-        weekday = Weekday(self.weekday).label
-        if self.recurrence == Recurrence.MONTHLY:
-            which = WeekOfMonth(self.week_of_month).label if self.week_of_month else "?"
-            text = ngettext(
-                "%(which)s %(weekday)s of every month, %(clock)s",
-                "%(which)s %(weekday)s of every %(n)s months, %(clock)s",
-                self.interval,
-            )
-            return text % {"which": which, "weekday": weekday, "n": self.interval, "clock": clock}
-        text = ngettext(
-            "%(weekday)s every week, %(clock)s", "%(weekday)s every %(n)s weeks, %(clock)s", self.interval
-        )
-        return text % {"weekday": weekday, "n": self.interval, "clock": clock}
+        return describe_recurrence(
+            self.recurrence, self.weekday, self.interval, self.week_of_month,
+            self.start_time, self.end_time, self.first_date,
+        )  # fmt: skip
 
     def clean(self):
         if self.recurrence == Recurrence.ONCE and self.first_date:

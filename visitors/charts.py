@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from babel.dates import format_date
+from django.utils.translation import ngettext
 
 from eserviceverkstad.i18n import babel_locale
 from visitors.statistics import Suppressed
@@ -22,6 +23,7 @@ LABEL_CHARS = 48
 HEAT_FILLS = ["#ffffff", "#e3ecf3", "#b9cfe0", "#7fa6c4", "#3f729b", "#0f2d48"]
 DARK_FROM_LEVEL = 3
 BAR_FILL = "#1f5f8b"
+NAMES_PER_CELL = 5
 
 
 def _number(value):
@@ -61,7 +63,7 @@ def bar_chart(table, column="visits", *, with_outside=False):
     """Horizontal bars of ``column`` per row; the label above each bar, the
     number after it. A hidden figure ("<5") has no bar."""
     index = table.column_index(column)
-    rows = [row for row in table.rows if with_outside or row.key != "outside"]
+    rows = [row for row in table.page_rows if with_outside or row.key != "outside"]
     values = [_number(row.values[index]) for row in rows]
     largest = max([v for v in values if v is not None] or [0]) or 1
     room = WIDTH - 50
@@ -100,6 +102,19 @@ class HeatCell:
     @property
     def text_y(self):
         return round(self.y + self.height / 2 + 4, 2)
+
+    @property
+    def scheduled_names(self):
+        """The agencies scheduled at this hour, for the outline's tooltip:
+        at most NAMES_PER_CELL, then how many more (a region has hundreds)."""
+        names = ", ".join(self.scheduled[:NAMES_PER_CELL])
+        more = len(self.scheduled) - NAMES_PER_CELL
+        if more <= 0:
+            return names
+        return ngettext("%(names)s and %(count)s more", "%(names)s and %(count)s more", more) % {
+            "names": names,
+            "count": more,
+        }
 
     @property
     def inset(self):

@@ -20,6 +20,7 @@ the same from the visits themselves. Periods are cut at Stockholm midnight: a vi
 """
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -37,7 +38,7 @@ from django.utils.translation import gettext_lazy
 from agencies.models import Agency, Municipality, Venue
 from agencies.permissions import statistics_scope
 from eserviceverkstad.i18n import babel_locale, format_long_date, language_name
-from sessions.models import STOCKHOLM, Format, Occurrence, StaffedSlot, wall_clock
+from sessions.models import STOCKHOLM, Format, Occurrence, Recurrence, describe_recurrence, wall_clock
 from visitors.models import (
     HOLDING_A_PLACE,
     AgeBand,
@@ -61,6 +62,11 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 TREND_MONTHS = 12
 # Publication mode hides counts from 1 to this.
 SMALL_COUNT = 4
+# A region's project lead has hundreds of agencies and thousands of series:
+# the page shows each table's first rows, and a matrix only the agencies
+# that receive most referrals; the workbook has the rest.
+PAGE_ROWS = 30
+MATRIX_COLUMNS = 10
 TWO_PLACES = Decimal("0.01")
 
 # Column kinds. Only counts of visits or people are suppressed; hours and
@@ -142,6 +148,17 @@ class Table:
 
     def column_index(self, key):
         return next(i for i, column in enumerate(self.columns) if column.key == key)
+
+    @property
+    def page_rows(self):
+        """The rows the page shows: the first PAGE_ROWS (the order says
+        which matter most), and "Outside the schedule" wherever it is. The
+        workbook and the JSON have every row."""
+        return self.rows[:PAGE_ROWS] + [row for row in self.rows[PAGE_ROWS:] if row.key == "outside"]
+
+    @property
+    def rows_left_out(self):
+        return len(self.rows) - len(self.page_rows)
 
     def row(self, key):
         return next(row for row in self.rows if row.key == str(key))
@@ -681,11 +698,12 @@ class StatsFilter(forms.Form):
 # --- Computation ----------------------------------------------------------
 
 
-def _localized_name(row, prefix):
-    """The English name column from a values() row when English is active and filled in."""
-    if (translation.get_language() or "sv").startswith("en") and row.get(f"{prefix}name_en"):
-        return row[f"{prefix}name_en"]
-    return row[f"{prefix}name"]
+def _localized_name(row, prefix, field="name"):
+    """The English ``field`` column from a values() row when English is active and filled in."""
+    # The empty column first: asking for the language costs more.
+    if row.get(f"{prefix}{field}_en") and (translation.get_language() or "sv").startswith("en"):
+        return row[f"{prefix}{field}_en"]
+    return row[f"{prefix}{field}"]
 
 
 def _hours(duration):
@@ -1011,21 +1029,23 @@ class ReportBuilder(RawReportBuilder):
         )
 
 
+@functools.lru_cache(maxsize=4096)
+def _rule_text(language, *fields):
+    # Thousands of series in a region share a few hundred rules ("Tuesday
+    # every week, 13:00–15:00"); each costs translations and Babel clocks.
+    return describe_recurrence(*fields)
+
+
 def _series_label(row):
-    slot = StaffedSlot(
-        recurrence=row["slot__recurrence"],
-        weekday=row["slot__weekday"],
-        interval=row["slot__interval"],
-        week_of_month=row["slot__week_of_month"],
-        start_time=row["slot__start_time"],
-        end_time=row["slot__end_time"],
-        first_date=row["slot__first_date"],
-        title=row["slot__title"],
-        title_en=row["slot__title_en"],
-    )
-    parts = [_localized_name(row, "slot__agency__"), row["slot__venue__name"], slot.describe_recurrence()]
-    if slot.title:
-        parts.insert(1, slot.title)
+    once = row["slot__recurrence"] == Recurrence.ONCE
+    rule = _rule_text(
+        translation.get_language(),
+        *(row[f"slot__{name}"] for name in ("recurrence", "weekday", "interval", "week_of_month")),
+        row["slot__start_time"], row["slot__end_time"], row["slot__first_date"] if once else None,
+    )  # fmt: skip
+    parts = [_localized_name(row, "slot__agency__"), row["slot__venue__name"], rule]
+    if title := _localized_name(row, "slot__", field="title"):
+        parts.insert(1, title)
     return " – ".join(parts)
 
 
@@ -1048,6 +1068,9 @@ def _staffed_tables(series, visits):
     outside = visits.get(None, 0)
     outside_row = Row(_("Outside the schedule"), [None, None, outside, None], key="outside")
     series_rows, per_agency = [], {}
+    # One reverse() for thousands of series: the admin's address with the
+    # id put in (its pattern takes any path as the id).
+    change_url = reverse("admin:schedule_staffedslot_change", args=["ID"])
     for row in series:
         hours = _hours(row["duration"])
         count = visits.get(row["slot_id"], 0)
@@ -1056,7 +1079,7 @@ def _staffed_tables(series, visits):
                 _series_label(row),
                 [hours, row["sessions"], count, _ratio(count, hours)],
                 key=str(row["slot_id"]),
-                url=reverse("admin:schedule_staffedslot_change", args=[row["slot_id"]]),
+                url=change_url.replace("/ID/", f"/{row['slot_id']}/"),
             )
         )
         agency = per_agency.setdefault(
@@ -1168,12 +1191,27 @@ def _referral_matrix(pairs):
         senders[pair["agency__slug"]] = _localized_name(pair, "agency__")
         receivers[pair["referred_to__slug"]] = _localized_name(pair, "referred_to__")
     counts = {(p["agency__slug"], p["referred_to__slug"]): p["visits"] for p in pairs}
-    to_order = sorted(receivers, key=lambda pk: receivers[pk])
+    sent, received = {}, {}
+    for (sender, receiver), visits in counts.items():
+        sent[sender] = sent.get(sender, 0) + visits
+        received[receiver] = received.get(receiver, 0) + visits
+    # The receivers of most referrals get a column each (by name), the
+    # others one together.
+    top = sorted(receivers, key=lambda slug: (-received[slug], receivers[slug]))[:MATRIX_COLUMNS]
+    to_order = sorted(top, key=lambda slug: receivers[slug])
+    others = len(receivers) > len(top)
     rows = []
-    for sender in sorted(senders, key=lambda pk: senders[pk]):
+    for sender in senders:
         values = [counts.get((sender, receiver), 0) for receiver in to_order]
-        rows.append(Row(senders[sender], values + [sum(values)], key=sender))
-    columns = [Column(slug, receivers[slug]) for slug in to_order] + [Column("total", _("Total"))]
+        if others:
+            values.append(sent[sender] - sum(values))
+        rows.append(Row(senders[sender], values + [sent[sender]], key=sender))
+    # Most referrals first, as the other breakdowns.
+    rows.sort(key=lambda row: (-row.values[-1], row.label))
+    columns = [Column(slug, receivers[slug]) for slug in to_order]
+    if others:
+        columns.append(Column("others", _("Other agencies")))
+    columns.append(Column("total", _("Total")))
     table = Table(
         "referrals",
         _("Referrals from agency (rows) to agency (columns)"),
