@@ -129,14 +129,12 @@ def statistics_pages(env):
     """The statistics month and 12-month pages over every seeded visit
     (statistics part's timing: median of BENCH_REPEAT requests in process),
     for a project lead of the whole installation and one of Kalmar län."""
-    from django.db import connection
     from django.utils import timezone
 
     from agencies.models import Municipality
-    from benchmarks.stats import Measurements, periods
+    from benchmarks.stats import Measurements, after_bulk_load, periods
 
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # fresh statistics after the bulk load, as autovacuum would
+    after_bulk_load()
     month, year = periods(timezone.localdate())
     timing = Measurements(env)
     kalmar_lan = Municipality.objects.filter(region="Kalmar län")
