@@ -26,6 +26,7 @@ from visitors.models import (
     VisitDailyCount,
     VisitDailyEService,
     VisitDailyTopic,
+    VisitMonthlyCount,
 )
 from visitors.services import delete_visit, save_tally, tap
 from visitors.statistics import Filters, Period, RawReportBuilder, Scope, build_report
@@ -52,6 +53,10 @@ PERIODS = [
     Period.month(2026, 10),
     Period.month(2026, 11),
     Period.range(datetime.date(2026, 3, 31), datetime.date(2026, 11, 30)),
+    # Whole months: the monthly rows.
+    Period.range(datetime.date(2026, 4, 1), datetime.date(2026, 10, 31)),
+    Period.quarter(2026, 4),
+    Period.year(2026),
 ]
 
 
@@ -62,7 +67,7 @@ def world():
 
 def all_rollup_rows():
     fields = ["day", "venue_id", "agency_id", "occurrence_id", "visits", "people"]
-    return {
+    rows = {
         model.__name__: sorted(map(repr, model.objects.values_list(*fields, *extra)))
         for model, extra in (
             (VisitDailyCount, ["breakdown", "value", "referred_to_id"]),
@@ -70,6 +75,10 @@ def all_rollup_rows():
             (VisitDailyEService, ["eservice_id"]),
         )
     }
+    month_fields = ["month", "venue_id", "agency_id", "breakdown", "value", "referred_to_id"]
+    month_fields += ["visits", "people"]
+    rows["VisitMonthlyCount"] = sorted(map(repr, VisitMonthlyCount.objects.values_list(*month_fields)))
+    return rows
 
 
 def report_figures(scope, period, filters, builder_class=None):
@@ -268,3 +277,18 @@ def test_seeded_visits_are_in_the_rollup():
     )
     rollup.rebuild()
     assert all_rollup_rows() == kept
+
+
+def test_the_migration_sums_the_daily_rows_already_there_into_months(world):
+    import importlib
+    import types
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("visitors.migrations.0014_visit_monthly_rollup")
+    kept = all_rollup_rows()["VisitMonthlyCount"]
+    assert kept
+    VisitMonthlyCount.objects.all().delete()
+    migration.sum_the_days_per_month(apps, types.SimpleNamespace(connection=connection))
+    assert all_rollup_rows()["VisitMonthlyCount"] == kept

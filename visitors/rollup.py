@@ -14,18 +14,27 @@ keys and indexes aside on PostgreSQL. ``rebuild()`` recomputes everything
 
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, CharField, Count, F, Q, Sum, Value
-from django.db.models.functions import Cast, ExtractHour, TruncDate
+from django.db.models.functions import Cast, ExtractHour, TruncDate, TruncMonth
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from agencies.models import EService, Topic, Venue
 from sessions.models import STOCKHOLM, wall_clock
 from visitors import bulk_load
-from visitors.models import RollupBreakdown, Visit, VisitDailyCount, VisitDailyEService, VisitDailyTopic
+from visitors.models import (
+    RollupBreakdown,
+    Visit,
+    VisitDailyCount,
+    VisitDailyEService,
+    VisitDailyTopic,
+    VisitMonthlyCount,
+)
 
 ROLLUPS = (VisitDailyCount, VisitDailyTopic, VisitDailyEService)
-ROLLUP_TABLES = [model._meta.db_table for model in ROLLUPS]
+MONTHLY_TABLE = VisitMonthlyCount._meta.db_table
+ROLLUP_TABLES = [model._meta.db_table for model in ROLLUPS] + [MONTHLY_TABLE]
 KEY = ["day", "venue_id", "agency_id", "occurrence_id"]
 CHOICE_FIELDS = {
     RollupBreakdown.OUTCOME: "outcome",
@@ -133,6 +142,7 @@ def refresh_days(days, venue_ids=None):
             )
             cells &= Q(venue_id__in=venue_ids)
         _replace(cells, _visits_in(days, venue_ids))
+        _replace_months(_months_of(days), venue_ids)
 
 
 def replace_days(days):
@@ -142,12 +152,14 @@ def replace_days(days):
     days = sorted(set(days))
     with transaction.atomic(), bulk_load.keys_and_indexes_set_aside(ROLLUP_TABLES):
         _replace(Q(day__in=days), _visits_in(days, None))
+        _replace_months(_months_of(days), None)
 
 
 def rebuild():
     """Recompute the whole rollup from every visit (locks as replace_days)."""
     with transaction.atomic(), bulk_load.keys_and_indexes_set_aside(ROLLUP_TABLES):
         _replace(Q(), _visits_in(None, None))
+        _replace_months(None, None)
 
 
 def _replace(cells, visits):
@@ -156,6 +168,42 @@ def _replace(cells, visits):
     _insert(VisitDailyCount, *_count_rows(visits))
     _insert(VisitDailyTopic, _grouped(visits, r_topic=F("topics")), ["topic_id"])
     _insert(VisitDailyEService, _grouped(visits, r_eservice=F("eservices")), ["eservice_id"])
+
+
+def _months_of(days):
+    return sorted({day.replace(day=1) for day in days})
+
+
+MONTH_COLUMNS = ["venue_id", "agency_id", "breakdown", "value", "referred_to_id"]
+
+
+def _replace_months(months, venue_ids):
+    """Recompute the (month, venue) cells of ``months`` (first days; None:
+    every month) at ``venue_ids`` (None: every venue) from the daily rows
+    just written: a delete and one ``INSERT … SELECT … GROUP BY``."""
+    cells, days = Q(), VisitDailyCount.objects.all()
+    if months is not None:
+        cells = Q(month__in=months)
+        spans = Q(pk__in=[])
+        for first in months:
+            spans |= Q(day__gte=first, day__lt=first + relativedelta(months=1))
+        days = days.filter(spans)
+    if venue_ids is not None:
+        cells &= Q(venue_id__in=venue_ids)
+        days = days.filter(venue_id__in=venue_ids)
+    VisitMonthlyCount.objects.filter(cells).delete()
+    # Selected in this order: the fields, then the annotations.
+    sums = (
+        days.annotate(r_month=TruncMonth("day"))
+        .values(*MONTH_COLUMNS, "r_month")
+        .annotate(n_visits=Sum("visits"), n_people=Sum("people"))
+        .order_by()
+    )
+    sql, params = sums.query.sql_with_params()
+    columns = [*MONTH_COLUMNS, "month", "visits", "people"]
+    names = ", ".join(connection.ops.quote_name(name) for name in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(MONTHLY_TABLE)} ({names}) {sql}", params)
 
 
 def refresh_visits(visits):

@@ -30,8 +30,11 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q, Sum, When
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, ExtractMinute
+from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -53,6 +56,7 @@ from visitors.models import (
     VisitDailyCount,
     VisitDailyEService,
     VisitDailyTopic,
+    VisitMonthlyCount,
 )
 
 # A range longer than this is refused: the page must stay fast, and five
@@ -333,6 +337,9 @@ class Period:
         """Aware datetimes at Stockholm midnight: the start and the end (excluded)."""
         return wall_clock(self.start, datetime.time()), wall_clock(self.end, datetime.time())
 
+    def is_whole_months(self):
+        return self.start.day == 1 and self.end.day == 1
+
     def shifted(self, months=0, days=0):
         if months:
             return Period(self.kind, _add_months(self.start, months), _add_months(self.end, months))
@@ -535,6 +542,26 @@ class OnOffField(forms.Field):
         raise ValidationError(_("Choose on or off."), code="invalid")
 
 
+class LongSelect(forms.Select):
+    """A select of hundreds of options (a region's venues and agencies)
+    written in one pass: Django's own template renders two more templates
+    for each option, a quarter of a second for a national project lead."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (slug, mark_safe(" selected") if str(slug) == chosen else "", label)
+                for slug, label in self.choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
+
+
 class SlugChoiceField(forms.CharField):
     """A slug from a fixed list of objects (the user's scope). ``clean``
     returns the object; the form decides between "unknown" and "not yours"."""
@@ -547,7 +574,7 @@ class SlugChoiceField(forms.CharField):
 
     def set_objects(self, objects):
         self.objects = {obj.slug: obj for obj in objects}
-        self.widget = forms.Select(
+        self.widget = LongSelect(
             choices=[("", _("All"))] + [(slug, _label(obj)) for slug, obj in self.objects.items()]
         )
 
@@ -801,13 +828,16 @@ class RawReportBuilder:
     def _period_totals(self):
         return self.in_period
 
+    def _agency_totals(self):
+        return self.in_period
+
     def _choice_rows(self, name):
         return self._grouped(self.in_period, [name])
 
     def by_agency(self):
         rows = [
             Row(_localized_name(r, "agency__"), [r["visits"], r["people"]], key=r["agency__slug"])
-            for r in self._grouped(self._period_totals(), ["agency__slug", "agency__name", "agency__name_en"])
+            for r in self._grouped(self._agency_totals(), ["agency__slug", "agency__name", "agency__name_en"])
         ]
         return self._breakdown("agency", _("Visits per agency"), _("Agency"), rows)
 
@@ -944,8 +974,11 @@ class ReportBuilder(RawReportBuilder):
     the topic and e-service rollups, kept by visitors/rollup.py): the same
     figures as the raw builder's, as sums over a period's rollup rows
     (a few per day, venue and occurrence) instead of groups of its visits.
-    The staffed hours and the heatmap's scheduled hours still read the
-    occurrences, which are few. Same queries, one each."""
+    A period of whole months (and every 12-month trend) reads the monthly
+    rows (``VisitMonthlyCount``) for what needs neither the day nor the
+    session: the headline counts, the agencies, the choices and the
+    referrals. The staffed hours and the heatmap's scheduled hours still
+    read the occurrences, which are few. Same queries, one each."""
 
     def __init__(self, scope, period, filters, now=None):
         super().__init__(scope, period, filters, now=now)
@@ -953,6 +986,12 @@ class ReportBuilder(RawReportBuilder):
         days = Q(day__gte=period.start, day__lt=period.end)
         self.counts = VisitDailyCount.objects.filter(*in_scope)
         self.period_counts = self.counts.filter(days)
+        # Whole months are summed from the monthly rows, unless the format
+        # filter needs each row's session.
+        self.months = None if filters.format else VisitMonthlyCount.objects.filter(*in_scope)
+        self.cells = self.period_counts
+        if self.months is not None and period.is_whole_months():
+            self.cells = self.months.filter(month__gte=period.start, month__lt=period.end)
         self.topic_rows = VisitDailyTopic.objects.filter(*in_scope).filter(days)
         self.eservice_rows = VisitDailyEService.objects.filter(*in_scope).filter(days)
 
@@ -962,8 +1001,11 @@ class ReportBuilder(RawReportBuilder):
     def _period_totals(self):
         return self.period_counts.filter(breakdown=RollupBreakdown.TOTAL)
 
+    def _agency_totals(self):
+        return self.cells.filter(breakdown=RollupBreakdown.TOTAL)
+
     def _choice_rows(self, name):
-        rows = self.period_counts.filter(breakdown=name).annotate(**{name: F("value")})
+        rows = self.cells.filter(breakdown=name).annotate(**{name: F("value")})
         return self._grouped(rows, [name])
 
     def _link_source(self, link):
@@ -972,7 +1014,12 @@ class ReportBuilder(RawReportBuilder):
     def _sums_per_period(self, periods):
         """{name: (visits, people)} for {name: Period}: one query of
         filtered sums over the total rows."""
-        conditions = {name: Q(day__gte=p.start, day__lt=p.end) for name, p in periods.items()}
+        rows, field = self.counts, "day"
+        if self.months is not None and all(p.is_whole_months() for p in periods.values()):
+            rows, field = self.months, "month"
+        conditions = {
+            name: Q(**{f"{field}__gte": p.start, f"{field}__lt": p.end}) for name, p in periods.items()
+        }
         any_period = Q()
         for condition in conditions.values():
             any_period |= condition
@@ -980,7 +1027,7 @@ class ReportBuilder(RawReportBuilder):
         for index, condition in enumerate(conditions.values()):
             aggregates[f"visits_{index}"] = Sum("visits", filter=condition)
             aggregates[f"people_{index}"] = Sum("people", filter=condition)
-        sums = self.counts.filter(any_period, breakdown=RollupBreakdown.TOTAL).aggregate(**aggregates)
+        sums = rows.filter(any_period, breakdown=RollupBreakdown.TOTAL).aggregate(**aggregates)
         return {
             name: (sums[f"visits_{i}"] or 0, sums[f"people_{i}"] or 0) for i, name in enumerate(conditions)
         }
@@ -1022,7 +1069,7 @@ class ReportBuilder(RawReportBuilder):
 
     def referral_pairs(self):
         return list(
-            self.period_counts.filter(breakdown=RollupBreakdown.REFERRAL)
+            self.cells.filter(breakdown=RollupBreakdown.REFERRAL)
             .values(*REFERRAL_COLUMNS)
             .annotate(visits=Sum("visits"))
             .order_by()
