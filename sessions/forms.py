@@ -8,6 +8,8 @@ from eserviceverkstad.fields import IdModelChoiceField
 from eserviceverkstad.i18n import language_name, sort_key
 from sessions.models import Format, StaffedSlot, split_languages
 
+REGION = "region"
+
 
 class SlugChoiceField(IdModelChoiceField):
     """Choices by slug, so filter links read '?agency=skatteverket'."""
@@ -59,18 +61,27 @@ class ScheduleFilterForm(forms.Form):
         label=_("Kind of help"), required=False, choices=[("", _("All kinds"))] + Format.choices
     )
     language = forms.ChoiceField(label=_("Language"), required=False)
+    # A municipality's week page lists its own sessions, unless the resident
+    # asks for its whole region (län): someone in Nybro may go to Kalmar.
+    area = forms.ChoiceField(label=_("Where"), required=False)
 
-    def __init__(self, data=None, municipality=None):
+    def __init__(self, data=None, municipality=None, whole_region_on_request=False):
         super().__init__(data)
         # On a municipality's own week page the place is given: the choices
-        # are its venues, its own agencies and the national ones.
+        # are its venues (or its region's), its own agencies (or its
+        # region's) and the national ones.
         self.municipality = municipality
+        self.whole_region = False
         if municipality is not None:
             del self.fields["municipality"]
-            self.fields["venue"].queryset = Venue.objects.filter(municipality=municipality)
-            self.fields["agency"].queryset = Agency.objects.filter(
-                Q(municipality=municipality) | Q(level=AgencyLevel.NATIONAL)
-            )
+            self.whole_region = self._offer_region(municipality, whole_region_on_request)
+            places = Q(municipality=municipality)
+            if self.whole_region:
+                places = Q(municipality__region=municipality.region)
+            self.fields["venue"].queryset = Venue.objects.filter(places)
+            self.fields["agency"].queryset = Agency.objects.filter(places | Q(level=AgencyLevel.NATIONAL))
+        if "area" not in self.fields or not self.fields["area"].choices:
+            self.fields.pop("area", None)
         self.fields["language"].choices = [("", _("All languages")), *offered_languages()]
         # Materialise the choices once: len() of a lazy ModelChoiceIterator
         # (which list() and the template's for loop ask for) costs a COUNT
@@ -88,13 +99,25 @@ class ScheduleFilterForm(forms.Form):
                 named.sort(key=lambda choice: sort_key(str(choice[1])))
             field.choices = [empty, *named]
 
+    def _offer_region(self, municipality, on_request):
+        """Offer the region's sessions as a choice; True when asked for."""
+        if not (on_request and municipality.region):
+            return False
+        self.fields["area"].choices = [
+            ("", _("Only %(municipality)s") % {"municipality": municipality.name}),
+            (REGION, _("All of %(region)s") % {"region": municipality.region}),
+        ]
+        return (self.data or {}).get("area") == REGION
+
     def municipality_slugs(self):
         """Every municipality's slug, from the choices already read."""
         return {str(value) for value, _label in self.fields["municipality"].choices if value}
 
     def apply(self, occurrences):
         data = self.cleaned_data
-        if self.municipality is not None:
+        if self.whole_region:
+            occurrences = occurrences.filter(slot__venue__municipality__region=self.municipality.region)
+        elif self.municipality is not None:
             occurrences = occurrences.filter(slot__venue__municipality=self.municipality)
         lookups = {
             "municipality": "slot__venue__municipality",

@@ -159,9 +159,11 @@ def schedule_versions(request, filters):
     part of its address. Read once per request and place."""
     named = dict(filters)
     kwargs = request.resolver_match.kwargs if getattr(request, "resolver_match", None) else {}
-    key = place_key(
-        named.get("municipality") or kwargs.get("municipality"), named.get("venue") or kwargs.get("venue")
-    )
+    municipality = named.get("municipality") or kwargs.get("municipality")
+    if named.get("area") == "region":
+        # A municipality's whole region (sessions/forms.py): any of them.
+        municipality = None
+    key = place_key(municipality, named.get("venue") or kwargs.get("venue"))
     return _memoised(request, key)
 
 

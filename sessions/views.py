@@ -147,6 +147,12 @@ def choose_municipality(request, municipality):
     return remember(HttpResponseRedirect(reverse("municipality:home", args=[place.slug])), place)
 
 
+def _without(query, name):
+    query = query.copy()
+    query.pop(name, None)
+    return query
+
+
 def _with_language(query):
     if language := link_language():
         query = query.copy()
@@ -311,7 +317,7 @@ def week(request, week=None, municipality=None):
     # municipalities' choices.
     week = _week_or_404(week)
     place = municipality and _municipality_or_404(municipality)
-    form = ScheduleFilterForm(request.GET, municipality=place)
+    form = ScheduleFilterForm(request.GET, municipality=place, whole_region_on_request=True)
     redirect = (
         None if place else scoped_redirect(request, "week", form.municipality_slugs(), *_week_arg(week))
     )
@@ -337,7 +343,8 @@ def week(request, week=None, municipality=None):
         "next_week": next_time and IsoWeek.containing(next_time.local_start.date()),
         "query": request.GET.urlencode(),
         # Calendar programs send no cookie: the feed link names its language.
-        "feed_query": _with_language(request.GET),
+        # A feed is one municipality's, as the poster.
+        "feed_query": _with_language(_without(request.GET, "area")),
         "is_current": week == IsoWeek.containing(timezone.localdate()),
         "page_municipality": place,
     }

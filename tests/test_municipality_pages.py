@@ -221,3 +221,58 @@ def test_the_chooser_and_a_municipality_page_have_fixed_queries(client, region, 
     client.cookies[MUNICIPALITY_COOKIE] = "mjolby"
     with django_assert_num_queries(1):
         assert client.get("/").status_code == 302
+
+
+# --- The whole region, when the resident asks for it --------------------------
+
+
+@pytest.fixture
+def nybro_library(region):
+    nybro = Municipality.objects.get(slug="nybro")
+    library = factories.venue(nybro, name="Nybro bibliotek", slug="nybro-bibliotek")
+    childcare = factories.agency("Barnomsorg Nybro", slug="barnomsorg-nybro", municipality=nybro)
+    factories.slot(childcare, library, weekday=2)
+    return library
+
+
+def test_a_week_page_lists_its_region_only_when_the_resident_asks(client, region, nybro_library):
+    week = IsoWeek.containing(next_thursday())
+    own = client.get(f"/kalmar/schedule/{week}/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Skatteverket" in own and "Barnomsorg Nybro" not in own
+    # The choice is on the page, as a filter.
+    assert '<option value="region">Hela Kalmar län</option>' in own
+    assert '<option value="">Bara Kalmar</option>' in own
+    asked = client.get(f"/kalmar/schedule/{week}/?area=region", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Skatteverket" in asked and "Barnomsorg Nybro" in asked and "Nybro bibliotek" in asked
+    # Another region's sessions never; the filter offers the region's venues.
+    assert "Barnomsorg Mjölby" not in asked and "Mjölby bibliotek" not in asked
+    assert '<option value="region" selected>Hela Kalmar län</option>' in asked
+    # The weeks keep the choice; the calendar feed stays Kalmar's own.
+    assert f'href="/kalmar/schedule/{week.next()}/?area=region"' in asked
+    assert 'href="/kalmar/schedule.ics"' in asked
+
+
+def test_the_region_page_shows_a_change_in_a_neighbour_at_once(client, region, nybro_library):
+    week = IsoWeek.containing(next_thursday())
+    path = f"/kalmar/schedule/{week}/?area=region"
+    assert "Lånekortet" not in client.get(path).content.decode()
+    client.get(path)  # cached now
+    # A new series of an agency already there: only Nybro's version changes
+    # (a new agency would change every page's, sessions/cache_scope.py).
+    childcare = nybro_library.slots.get().agency
+    factories.slot(childcare, nybro_library, weekday=4, title="Lånekortet")
+    assert "Lånekortet" in client.get(path).content.decode()
+
+
+def test_a_municipality_without_a_region_offers_no_region(client):
+    town = factories.municipality("Mjölby", region="")
+    factories.slot(factories.agency("Barnomsorg Mjölby", municipality=town), factories.venue(town))
+    factories.municipality("Kalmar", region="Kalmar län")
+    page = client.get("/mjolby/schedule/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert 'name="area"' not in page
+
+
+def test_an_unknown_area_is_a_clear_message(client, region):
+    page = client.get("/kalmar/schedule/?area=country", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Vi känner inte igen ett av filtren i adressen" in page
+    assert '<ul class="entries">' not in page

@@ -1,5 +1,5 @@
 """The daily rollup: the one place that writes ``VisitDailyCount``,
-``VisitDailyTopic`` and ``VisitDailyEService``.
+``VisitDailyTopic``, ``VisitDailyEService`` and ``VisitMonthlyCount``.
 
 ``refresh_days(days, venue_ids)`` recomputes the (Stockholm day, venue)
 cells from the raw visits, in the caller's transaction: deleting a cell's
@@ -122,8 +122,9 @@ def _insert(model, queryset, columns):
 
 def refresh_days(days, venue_ids=None):
     """Recompute the rollup of ``days`` (Stockholm dates) at ``venue_ids``
-    (None: every venue) from the visits, in the current transaction.
-    Queries: the venues' lock, a delete and an insert per rollup table."""
+    (None: every venue) from the visits, and their months from the days,
+    in the current transaction. Queries: the venues' lock, a delete and an
+    insert per daily rollup table, and for the months."""
     days = sorted(set(days))
     if not days:
         return
