@@ -177,6 +177,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A read replica for the statistics page (eserviceverkstad/db_routing.py).
+STATISTICS_READ_REPLICA = bool(env_str("STATISTICS_DATABASE_URL"))
+if STATISTICS_READ_REPLICA:
+    DATABASES["statistics"] = dj_database_url.parse(
+        env_str("STATISTICS_DATABASE_URL"), conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+DATABASE_ROUTERS = ["eserviceverkstad.db_routing.StatisticsReplicaRouter"]
 # No DATABASE_URL means the embedded SQLite in var/: right for `make run`,
 # and check --deploy warns about it when DEBUG is off (eserviceverkstad.W002).
 DATABASE_URL_IS_SET = bool(env_str("DATABASE_URL"))

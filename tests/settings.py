@@ -31,3 +31,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # on it. With a file each thread has its own connection and SQLite's real
     # locking (WAL, IMMEDIATE, busy timeout), as on a server.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405
+
+# The read replica of the statistics page (eserviceverkstad/db_routing.py),
+# as a mirror of the test database: off unless a test turns
+# STATISTICS_READ_REPLICA on (tests/test_statistics_replica.py).
+DATABASES["statistics"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+STATISTICS_READ_REPLICA = False

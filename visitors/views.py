@@ -32,6 +32,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.permissions import agencies_for, coordinated_municipalities, is_project_lead, is_staff_member
+from eserviceverkstad.db_routing import reads_statistics
 from eserviceverkstad.fields import is_id
 from sessions.models import Occurrence, by_local_day, wall_clock
 from sessions.page_cache import cache_public_page, query_filters
@@ -402,6 +403,8 @@ def _stats_query(period, filters, publication):
 
 @require_safe
 @login_required
+# Innermost: the login (session and user) is read on the primary first.
+@reads_statistics
 def statistics(request):
     """Visit statistics for the user's scope. Queries (22, whatever the
     number of visits): session, user, the user's memberships (scope); the
