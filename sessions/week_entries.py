@@ -17,10 +17,10 @@ import datetime
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from eserviceverkstad.fields import option_tags
 from eserviceverkstad.i18n import (
     format_clock,
     format_day_short,
@@ -244,17 +244,12 @@ def filter_fields(form):
     rather than by a template loop."""
     fields = []
     for field in form:
-        chosen = str(field.value())
-        options = "".join(
-            f'<option value="{escape(value)}"{" selected" * (str(value) == chosen)}>{escape(label)}</option>'
-            for value, label in field.field.choices
-        )
         fields.append(
             {
                 "id": field.id_for_label,
                 "name": field.html_name,
                 "label": field.label,
-                "options": mark_safe(options),
+                "options": option_tags(field.field.choices, str(field.value())),
             }
         )
     return fields

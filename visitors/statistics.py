@@ -30,16 +30,14 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q, Sum, When
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, ExtractMinute
-from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency, Municipality, Venue
 from agencies.permissions import statistics_scope
+from eserviceverkstad.fields import LongSelect
 from eserviceverkstad.i18n import babel_locale, format_long_date, language_name
 from sessions.models import STOCKHOLM, Format, Occurrence, Recurrence, describe_recurrence, wall_clock
 from visitors.models import (
@@ -540,26 +538,6 @@ class OnOffField(forms.Field):
         if text in ("on", "1", "true", "yes"):
             return True
         raise ValidationError(_("Choose on or off."), code="invalid")
-
-
-class LongSelect(forms.Select):
-    """A select of hundreds of options (a region's venues and agencies)
-    written in one pass: Django's own template renders two more templates
-    for each option, a quarter of a second for a national project lead."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        chosen = "" if value is None else str(value)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (slug, mark_safe(" selected") if str(slug) == chosen else "", label)
-                for slug, label in self.choices
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
-        )
 
 
 class SlugChoiceField(forms.CharField):
