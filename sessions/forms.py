@@ -7,8 +7,7 @@ from agencies.models import Agency, AgencyLevel, Municipality, Topic, Venue
 from eserviceverkstad.fields import IdModelChoiceField
 from eserviceverkstad.i18n import language_name, sort_key
 from sessions.models import Format, StaffedSlot, split_languages
-
-REGION = "region"
+from sessions.page_cache import WHOLE_REGION as REGION
 
 
 class SlugChoiceField(IdModelChoiceField):
@@ -80,8 +79,8 @@ class ScheduleFilterForm(forms.Form):
                 places = Q(municipality__region=municipality.region)
             self.fields["venue"].queryset = Venue.objects.filter(places)
             self.fields["agency"].queryset = Agency.objects.filter(places | Q(level=AgencyLevel.NATIONAL))
-        if "area" not in self.fields or not self.fields["area"].choices:
-            self.fields.pop("area", None)
+        if not self.fields["area"].choices:
+            del self.fields["area"]
         self.fields["language"].choices = [("", _("All languages")), *offered_languages()]
         # Materialise the choices once: len() of a lazy ModelChoiceIterator
         # (which list() and the template's for loop ask for) costs a COUNT

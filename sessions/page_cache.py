@@ -139,6 +139,10 @@ def places_changed(places):
             cache.set(key, version, timeout=None)
 
 
+# ?area=region on a municipality's week page: its whole region (sessions/forms.py).
+WHOLE_REGION = "region"
+
+
 def place_key(municipality_slug=None, venue_slug=None):
     """The version key of what a page shows: one venue, one municipality, or
     any of them."""
@@ -160,7 +164,7 @@ def schedule_versions(request, filters):
     named = dict(filters)
     kwargs = request.resolver_match.kwargs if getattr(request, "resolver_match", None) else {}
     municipality = named.get("municipality") or kwargs.get("municipality")
-    if named.get("area") == "region":
+    if named.get("area") == WHOLE_REGION:
         # A municipality's whole region (sessions/forms.py): any of them.
         municipality = None
     key = place_key(municipality, named.get("venue") or kwargs.get("venue"))
