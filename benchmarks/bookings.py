@@ -22,7 +22,6 @@ import http.client
 import itertools
 import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchmarks.run import SECONDS, Gunicorn, measure, rerun_on_postgres, schedule_path
+from benchmarks.run import SECONDS, Gunicorn, measure, production_env, rerun_on_postgres, schedule_path
 
 ROOT = Path(__file__).resolve().parent.parent
 # At most 500: the largest capacity a series may have, all at one time.
@@ -47,17 +46,7 @@ def progress(message):
 def main():
     if (rerun := rerun_on_postgres("benchmarks.bookings")) is not None:
         return rerun
-    env = dict(
-        os.environ,
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        TRUSTED_PROXY_COUNT="1",
-        DJANGO_SETTINGS_MODULE="eserviceverkstad.settings",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
+    env = production_env(TRUSTED_PROXY_COUNT="1", PYTHONPATH=str(ROOT))
     progress("Preparing PostgreSQL with production settings and a bookable series")
     for args in (
         ["migrate", "--noinput"],

@@ -68,7 +68,7 @@ def main():
     if (rerun := rerun_on_postgres("benchmarks.region")) is not None:
         return rerun
     workdir = Path(tempfile.mkdtemp(prefix="eserviceverkstad-region-"))
-    env = dict(bench_env(), STATIC_ROOT=str(workdir / "static"), ALLOWED_HOSTS="127.0.0.1,testserver")
+    env = dict(bench_env(), STATIC_ROOT=str(workdir / "static"))
     os.environ.update(env)
     progress("Preparing PostgreSQL with production settings and the demo data")
     manage(env, "migrate", "--noinput")

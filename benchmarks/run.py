@@ -82,17 +82,24 @@ def progress(message):
     print(f"bench: {message} ...", flush=True)
 
 
+def production_env(**overrides):
+    """The environment of a bench run: the production settings (DEBUG off,
+    a fresh secret key), served over plain HTTP on 127.0.0.1 or to the test
+    client, quiet logs; ``overrides`` on top. Every bench starts here."""
+    return {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SETTINGS_MODULE": "eserviceverkstad.settings",
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+
+
 def bench_env(workdir):
-    return dict(
-        os.environ,
-        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        DJANGO_SETTINGS_MODULE="eserviceverkstad.settings",
-        LOG_LEVEL="WARNING",
-    )
+    return production_env(DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}")
 
 
 def python(env, *args):

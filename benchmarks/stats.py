@@ -19,7 +19,6 @@ makes a throwaway cluster.
 import datetime
 import os
 import resource
-import secrets
 import shutil
 import socket
 import subprocess
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchmarks.run import rerun_on_postgres
+from benchmarks.run import production_env, rerun_on_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -66,16 +65,7 @@ def main():
 
 
 def bench_env():
-    return dict(
-        os.environ,
-        DEBUG="false",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,testserver",
-        SECURE_SSL_REDIRECT="false",
-        DJANGO_SETTINGS_MODULE="eserviceverkstad.settings",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
+    return production_env(PYTHONPATH=str(ROOT))
 
 
 def manage(env, *args):
