@@ -153,11 +153,20 @@ def extract_with_locations(work_dir):
     real locale/, whose catalogues are kept without locations) and return the
     path of the catalogue it wrote."""
     project = Path(work_dir) / "project"
+    result = makemessages_in_copy(project, "--no-wrap")
+    if result.returncode != 0:
+        raise RuntimeError(f"makemessages failed:\n{result.stdout}\n{result.stderr}")
+    return project / "locale" / "sv" / "LC_MESSAGES" / "django.po"
+
+
+def makemessages_in_copy(project, *options):
+    """``makemessages -l sv --no-obsolete`` with ``options`` in a copy of
+    the sources at ``project``; the finished process."""
     copy_sources(project)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "eserviceverkstad.settings", "DEBUG": "true"}
     env.pop("PYTHONPATH", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "-l", "sv", "--no-obsolete", "--no-wrap"],
+    return subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "sv", "--no-obsolete", *options],
         cwd=project,
         env=env,
         capture_output=True,
@@ -165,6 +174,3 @@ def extract_with_locations(work_dir):
         timeout=60,
         check=False,
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"makemessages failed:\n{result.stdout}\n{result.stderr}")
-    return project / "locale" / "sv" / "LC_MESSAGES" / "django.po"
