@@ -101,13 +101,16 @@ def _front_page(request):
     if len(municipalities) > 1:
         return _municipality_chooser(request, municipalities)
     venues = list(Venue.objects.select_related("municipality"))
-    now = timezone.now()
-    context = {
-        "rows": _venue_now_rows(venues, Occurrence.objects.all()),
+    return render(request, "sessions/home.html", _here_now(venues, Occurrence.objects.all()))
+
+
+def _here_now(venues, occurrences):
+    """The start pages' context: each venue's here now and next, today."""
+    return {
+        "rows": _venue_now_rows(venues, occurrences),
         "this_week": IsoWeek.containing(timezone.localdate()),
-        "today": format_day(now),
+        "today": format_day(timezone.now()),
     }
-    return render(request, "sessions/home.html", context)
 
 
 def _municipality_chooser(request, municipalities):
@@ -130,13 +133,8 @@ def municipality_home(request, municipality):
     venues = list(place.venues.all())
     for venue in venues:
         venue.municipality = place
-    context = {
-        "page_municipality": place,
-        "rows": _venue_now_rows(venues, Occurrence.objects.filter(slot__venue__municipality=place)),
-        "this_week": IsoWeek.containing(timezone.localdate()),
-        "today": format_day(timezone.now()),
-    }
-    return render(request, "sessions/municipality_home.html", context)
+    context = _here_now(venues, Occurrence.objects.filter(slot__venue__municipality=place))
+    return render(request, "sessions/municipality_home.html", {**context, "page_municipality": place})
 
 
 @require_safe
