@@ -800,8 +800,14 @@ class RawReportBuilder:
             for m in months
         }
 
+    def _visits(self):
+        """The count of visits in a group: its visits here, the sum of its
+        rows' counts in the rollup."""
+        return Count("pk")
+
     def _grouped(self, queryset, fields):
-        return queryset.values(*fields).annotate(visits=Count("pk"), people=Sum("people")).order_by(*fields)
+        sums = {"visits": self._visits(), "people": Sum("people")}
+        return queryset.values(*fields).annotate(**sums).order_by(*fields)
 
     def _period_totals(self):
         return self.in_period
@@ -893,9 +899,10 @@ class RawReportBuilder:
         )
         return {
             r["staffed_slot"]: r["visits"]
-            for r in self.in_period.annotate(staffed_slot=at_staffed)
+            for r in self._period_totals()
+            .annotate(staffed_slot=at_staffed)
             .values("staffed_slot")
-            .annotate(visits=Count("pk"))
+            .annotate(visits=self._visits())
             .order_by()
         }
 
@@ -939,12 +946,10 @@ class RawReportBuilder:
 
     def referral_pairs(self):
         """(from agency, to agency, visits) rows: one query."""
-        return list(
-            self.in_period.filter(referred_to__isnull=False)
-            .values(*REFERRAL_COLUMNS)
-            .annotate(visits=Count("pk"))
-            .order_by()
-        )
+        return list(self._referrals().values(*REFERRAL_COLUMNS).annotate(visits=self._visits()).order_by())
+
+    def _referrals(self):
+        return self.in_period.filter(referred_to__isnull=False)
 
 
 class ReportBuilder(RawReportBuilder):
@@ -973,8 +978,8 @@ class ReportBuilder(RawReportBuilder):
         self.topic_rows = VisitDailyTopic.objects.filter(*in_scope).filter(days)
         self.eservice_rows = VisitDailyEService.objects.filter(*in_scope).filter(days)
 
-    def _grouped(self, queryset, fields):
-        return queryset.values(*fields).annotate(visits=Sum("visits"), people=Sum("people")).order_by(*fields)
+    def _visits(self):
+        return Sum("visits")
 
     def _period_totals(self):
         return self.period_counts.filter(breakdown=RollupBreakdown.TOTAL)
@@ -1021,19 +1026,6 @@ class ReportBuilder(RawReportBuilder):
         months = {(m.start.year, m.start.month): m for m in self.period.trend_months()}
         return self._sums_per_period(months)
 
-    def _visits_by_staffed_slot(self):
-        at_staffed = Case(
-            When(occurrence_id__in=self.staffed.values("pk"), then=F("occurrence__slot_id")), default=None
-        )
-        return {
-            r["staffed_slot"]: r["visits"]
-            for r in self._period_totals()
-            .annotate(staffed_slot=at_staffed)
-            .values("staffed_slot")
-            .annotate(visits=Sum("visits"))
-            .order_by()
-        }
-
     def heatmap_cells(self):
         # The weekday of the Stockholm day, the hour kept in ``value``.
         return {
@@ -1045,13 +1037,8 @@ class ReportBuilder(RawReportBuilder):
             .order_by()
         }
 
-    def referral_pairs(self):
-        return list(
-            self.cells.filter(breakdown=RollupBreakdown.REFERRAL)
-            .values(*REFERRAL_COLUMNS)
-            .annotate(visits=Sum("visits"))
-            .order_by()
-        )
+    def _referrals(self):
+        return self.cells.filter(breakdown=RollupBreakdown.REFERRAL)
 
 
 @functools.lru_cache(maxsize=4096)
