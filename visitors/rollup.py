@@ -33,8 +33,7 @@ from visitors.models import (
 )
 
 ROLLUPS = (VisitDailyCount, VisitDailyTopic, VisitDailyEService)
-MONTHLY_TABLE = VisitMonthlyCount._meta.db_table
-ROLLUP_TABLES = [model._meta.db_table for model in ROLLUPS] + [MONTHLY_TABLE]
+ROLLUP_TABLES = [model._meta.db_table for model in (*ROLLUPS, VisitMonthlyCount)]
 KEY = ["day", "venue_id", "agency_id", "occurrence_id"]
 CHOICE_FIELDS = {
     RollupBreakdown.OUTCOME: "outcome",
@@ -112,12 +111,17 @@ def _count_rows(visits):
 
 
 def _insert(model, queryset, columns):
+    """INSERT … SELECT of ``queryset``'s rows into ``model``'s ``columns``,
+    in the order the SELECT gives them."""
     sql, params = queryset.query.sql_with_params()
-    names = ", ".join(connection.ops.quote_name(name) for name in KEY + columns + ["visits", "people"])
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in columns)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {sql}", params
-        )
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({names}) {sql}", params)
+
+
+def _insert_cells(model, queryset, columns):
+    _insert(model, queryset, KEY + columns + ["visits", "people"])
 
 
 def refresh_days(days, venue_ids=None):
@@ -166,9 +170,9 @@ def rebuild():
 def _replace(cells, visits):
     for model in ROLLUPS:
         model.objects.filter(cells).delete()
-    _insert(VisitDailyCount, *_count_rows(visits))
-    _insert(VisitDailyTopic, _grouped(visits, r_topic=F("topics")), ["topic_id"])
-    _insert(VisitDailyEService, _grouped(visits, r_eservice=F("eservices")), ["eservice_id"])
+    _insert_cells(VisitDailyCount, *_count_rows(visits))
+    _insert_cells(VisitDailyTopic, _grouped(visits, r_topic=F("topics")), ["topic_id"])
+    _insert_cells(VisitDailyEService, _grouped(visits, r_eservice=F("eservices")), ["eservice_id"])
 
 
 def _months_of(days):
@@ -200,11 +204,7 @@ def _replace_months(months, venue_ids):
         .annotate(n_visits=Sum("visits"), n_people=Sum("people"))
         .order_by()
     )
-    sql, params = sums.query.sql_with_params()
-    columns = [*MONTH_COLUMNS, "month", "visits", "people"]
-    names = ", ".join(connection.ops.quote_name(name) for name in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {connection.ops.quote_name(MONTHLY_TABLE)} ({names}) {sql}", params)
+    _insert(VisitMonthlyCount, sums, [*MONTH_COLUMNS, "month", "visits", "people"])
 
 
 def refresh_visits(visits):
