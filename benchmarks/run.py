@@ -46,8 +46,11 @@ TRIVIAL = "/robots.txt"
 # The help finder with a query that finds an answer (matching runs in Python
 # over the topic and e-service tables), and the calendar feed without
 # filters: every stored occurrence, a month back and the year ahead.
-HELP_SEARCH = "/help/?q=f%C3%B6rskoleplats"
-CALENDAR_FEED = "/schedule.ics"
+# The demo has two municipalities, so the site-wide addresses redirect to a
+# municipality's own (/mjolby/schedule/…): those are the pages measured.
+MUNICIPALITY = "mjolby"
+HELP_SEARCH = f"/{MUNICIPALITY}/help/?q=f%C3%B6rskoleplats"
+CALENDAR_FEED = f"/{MUNICIPALITY}/schedule.ics"
 # Pages are cached whole for anonymous visitors (sessions/page_cache.py),
 # keyed on the filters a page reads, so an extra parameter no longer misses
 # the cache. The "uncached" rows are measured on a second gunicorn started
@@ -115,7 +118,7 @@ def schedule_path():
     # get occurrences from today on, so the current week is half empty late
     # in the week, and the numbers would depend on the weekday.
     year, week, _ = (datetime.date.today() + datetime.timedelta(days=7)).isocalendar()
-    return f"/schedule/{year}-W{week:02d}/"
+    return f"/{MUNICIPALITY}/schedule/{year}-W{week:02d}/"
 
 
 def measure_dataset(env, dataset, workdir):
