@@ -47,7 +47,16 @@ def keys_and_indexes_set_aside(tables):
         for table, name, definition in foreign_keys:
             name = connection.ops.quote_name(name)
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
-        # The planner's figures for the new rows, before anyone reads them.
+        analyze(tables)
+
+
+def analyze(tables):
+    """The planner's figures for rows just loaded, before anyone reads
+    them: until autovacuum gets there, the figures may say "empty", and a
+    plan made for no rows can take minutes over thousands."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {table}")
 

@@ -22,10 +22,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies import region as places
+from agencies.models import Agency, Municipality, Venue
 from sessions import region as schedule
+from sessions.models import Occurrence, StaffedSlot
+from visitors import bulk_load
 from visitors.seeding import seed_visits
 
 YEAR_DAYS = 365
+SCHEDULE_TABLES = [model._meta.db_table for model in (Municipality, Venue, Agency, StaffedSlot, Occurrence)]
 
 
 class Command(BaseCommand):
@@ -57,6 +61,7 @@ class Command(BaseCommand):
             national, municipal = places.seed_agencies(towns)
             new = schedule.seed_series(found_venues, national, municipal, series, today)
             occurrences = schedule.seed_occurrences(new, today)
+            bulk_load.analyze(SCHEDULE_TABLES)
         self.stdout.write(
             f"{len(towns)} municipalities in {len({town.region for town in towns})} regions, "
             f"{len(found_venues)} venues, {len(new)} new series with {occurrences} occurrences "
