@@ -42,18 +42,20 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Every test on SQLite (browser tests included), and beside it, in a second
-# process, the database tests on a throwaway PostgreSQL: the two share no
-# database, and side by side they keep `make test` short on two cores. The
-# browser tests and those with their own cluster run once (on SQLite); tests
-# that touch no database (catalogues, import direction) too. PostgreSQL's
-# output is printed when both are done.
+# Every test on SQLite, and beside it, in a second process, the database
+# tests on a throwaway PostgreSQL: the two share no database, and side by
+# side they keep `make test` short on two cores. Browser tests run once,
+# most on SQLite; those marked postgresql_run, and the tests that start
+# their own cluster, run in the PostgreSQL process instead, so the two
+# processes take about as long. Tests that touch no database (catalogues,
+# import direction) run on SQLite only. PostgreSQL's output is printed when
+# both are done.
 PG_SKIPS := --ignore=tests/test_translations.py --ignore=tests/test_public_catalogues.py \
 	--ignore=tests/test_import_direction.py
 test: setup-dev lint
-	@$(PY) tests/with_postgres.py $(PY) -m pytest -p no:cacheprovider -m "not browser and not own_cluster" \
+	@$(PY) tests/with_postgres.py $(PY) -m pytest -p no:cacheprovider -m "not browser or postgresql_run" \
 		$(PG_SKIPS) > var/test-postgresql.log 2>&1 & postgres=$$!; \
-	$(PY) -m pytest; sqlite=$$?; \
+	$(PY) -m pytest -m "not own_cluster and not postgresql_run"; sqlite=$$?; \
 	wait $$postgres; postgresql=$$?; \
 	echo "=== The same tests on PostgreSQL (tests/with_postgres.py) ==="; cat var/test-postgresql.log; \
 	echo "SQLite: exit $$sqlite, PostgreSQL: exit $$postgresql"; \

@@ -19,7 +19,8 @@ from sessions.weeks import IsoWeek
 from tests.browser.test_public_pages_browser import PHONE_WIDTH, phone_problems
 from tests.test_languages import every_catalogue  # noqa: F401 (a fixture: Somali, Tigrinya)
 
-pytestmark = pytest.mark.browser
+# Run on PostgreSQL by make test: it evens out the two processes' times.
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql_run]
 
 LANGUAGES = ["sv", "en", "ar", "fa", "so", "ti", "uk"]
 RIGHT_TO_LEFT = {"ar", "fa"}
