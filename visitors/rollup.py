@@ -189,6 +189,7 @@ def _replace_months(months, venue_ids):
     cells, days = Q(), VisitDailyCount.objects.all()
     if months is not None:
         cells = Q(month__in=months)
+        # Starts as no row: no months must select no days (Q() is every row).
         spans = Q(pk__in=[])
         for first in months:
             spans |= Q(day__gte=first, day__lt=first + relativedelta(months=1))

@@ -406,12 +406,14 @@ def _stats_query(period, filters, publication):
 # Innermost: the login (session and user) is read on the primary first.
 @reads_statistics
 def statistics(request):
-    """Visit statistics for the user's scope. Queries (22, whatever the
-    number of visits): session, user, the user's memberships (scope); the
-    municipalities, venues and agencies in scope (the filter form); then the
-    16 of ``build_report``: headline counts, nine breakdowns, staffed hours
-    per series, visits per series, the heatmap's visits and scheduled
-    hours, the referral matrix and the 12-month trend."""
+    """Visit statistics for the user's scope. Queries (23, whatever the
+    number of visits): session, user (on the primary); the user's
+    memberships (scope); the municipalities, venues and agencies in scope
+    (the filter form); then the 17 of ``build_report``: headline counts,
+    nine breakdowns, staffed hours per series, visits per series, the
+    heatmap's visits and scheduled hours, the referral matrix, the 12-month
+    trend and the bookings per series. All but the first two on the read
+    replica, when there is one."""
     scope = Scope.for_user(request.user)
     request.user._may_see_statistics = True
     form = StatsFilter(request.GET, scope=scope)
