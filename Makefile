@@ -63,5 +63,6 @@ test: setup-dev lint
 
 bench: setup-dev
 	$(PY) benchmarks/run.py
+	$(PY) -m benchmarks.week_render
 	$(PY) -m benchmarks.bookings
 	$(PY) -m benchmarks.region

@@ -43,7 +43,7 @@ from sessions.page_cache import (
     venue_page_versions,
 )
 from sessions.poster import poster_pages
-from sessions.week_entries import WeekEntries, by_day, entry_labels, filter_fields
+from sessions.week_entries import WeekEntries, by_day, day_html, filter_fields
 from sessions.weeks import IsoWeek
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
@@ -334,7 +334,6 @@ def week(request, week=None, municipality=None):
         "filter_fields": filter_fields(form),
         "active_filters": form.active_filters(),
         "days": _days(week, entries, filtered=form.is_filtered()),
-        "labels": entry_labels(),
         "count": len(entries),
         "cancelled": sum(1 for entry in entries if entry["cancelled"]),
         "next_time": next_time,
@@ -358,7 +357,7 @@ def _week_arg(week):
 def _days(week, entries, filtered=False):
     today = timezone.localdate()
     return [
-        {"date": day, "entries": found, "is_today": day == today}
+        {"date": day, "entries": day_html(found) if found else "", "is_today": day == today}
         for day, found in by_day(entries, week.days()).items()
         if found or (day.weekday() < 5 and not filtered)
     ]

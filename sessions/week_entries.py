@@ -1,7 +1,7 @@
-"""What the week page shows, worked out before the template runs: one plain
-dict per entry with its text already formatted (Babel, in the active
-language) and its links already reversed, and the filter's options with
-their "selected" already decided. The template only prints them.
+"""What the week page shows, worked out before the template runs: each
+entry's HTML, its text formatted (Babel, in the active language) and
+escaped, its links reversed; and the filter's options with their
+"selected" already decided. The template only prints them.
 
 Why: the page lists a whole municipality's week (300 entries and more).
 Model instances cost five objects per entry (session, series, agency,
@@ -9,15 +9,18 @@ venue, municipality) and Django's template engine costs per lookup through
 them, per filter and per include. So the sessions are read as plain rows
 (one query, and one for their topics, as ``for_schedule`` does), and each
 distinct value (a clock time, a language list, an agency, a venue) is
-formatted once per page, not once per entry.
+formatted and escaped once per page, not once per entry. Every text from
+the database goes through ``escape`` (the standard library's, which
+Django's own escape calls) before it joins the HTML.
 """
 
 import datetime
+from html import escape
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from eserviceverkstad.fields import option_tags
@@ -91,17 +94,20 @@ def first_text(values):
 
 def _topics_by_slot(slot_ids, order):
     """The topics of each series, as the page lists them: alphabetical in
-    the active language, as they read in running text. One query."""
+    the active language, as they read in running text, escaped. One query."""
     rows = StaffedSlot.topics.through.objects.filter(staffedslot_id__in=slot_ids).values_list(
         "staffedslot_id", *language_columns("topic__name", order)
     )
     names = {}
     for slot_id, *texts in rows:
         names.setdefault(slot_id, []).append(first_text(texts))
-    return {
-        slot_id: list_separator().join(in_running_text(name) for name in sorted(found, key=sort_key))
-        for slot_id, found in names.items()
-    }
+    # Series share their few sets of topics: each set is sorted by the
+    # language's collation (ICU, the costly part) and written once.
+    separator = list_separator()
+    written = _Formatted(
+        lambda found: escape(separator.join(in_running_text(name) for name in sorted(found, key=sort_key)))
+    )
+    return {slot_id: written[tuple(sorted(found))] for slot_id, found in names.items()}
 
 
 def _booking_state(row):
@@ -122,12 +128,13 @@ class WeekEntries:
         self.order = reading_order()
         self.bidi = translation.get_language_bidi()
         self.clocks = _Formatted(_clock)
+        self.clock_html = _Formatted(self._clock_html)
         self.short_days = _Formatted(format_day_short)
-        self.languages = _Formatted(_languages)
-        self.formats = _Formatted(lambda value: str(Format(value).label))
+        self.languages = _Formatted(lambda value: escape(_languages(value)))
+        self.formats = _Formatted(lambda value: escape(str(Format(value).label)))
         self.agencies = {}
         self.venues = {}
-        self.labels = entry_labels()
+        self.labels = {key: escape(label) for key, label in entry_labels().items()}
 
     def entries(self, occurrences):
         """``occurrences`` (a queryset) as entries, in time order. Two queries."""
@@ -149,68 +156,103 @@ class WeekEntries:
         return row
 
     def entry(self, row, topics):
-        agency = self._agency(row)
+        """One entry: the day it falls on, whether it is cancelled, and its
+        HTML. The HTML is written here rather than by a template loop: with
+        300 entries, the engine's lookups, tags and filters cost more than
+        all the rest of the page (profiled by benchmarks/week_render.py)."""
         start, end = row["starts_at"].astimezone(STOCKHOLM), row["ends_at"].astimezone(STOCKHOLM)
         clock_text = f"{self.clocks[start.hour, start.minute]}–{self.clocks[end.hour, end.minute]}"
         cancelled = row["status"] == OccurrenceStatus.CANCELLED
+        agency = self._agency(row)
+        parts = [
+            f'<li class="{agency["border_class"]}{" entry-cancelled" if cancelled else ""}">',
+            self._title_html(row, agency, start, clock_text),
+            self._cancelled_html(row) if cancelled else "",
+            self._facts_html(row, topics),
+            "" if cancelled else self._booking_html(row, agency, start, clock_text),
+            f'<p class="entry-note">{escape(row["slot__note"])}</p>' if row["slot__note"] else "",
+            "</li>",
+        ]
+        return {"date": start.date(), "cancelled": cancelled, "html": "".join(parts)}
+
+    def _title_html(self, row, agency, start, clock_text):
+        title = row["slot__title"]
+        subtitle = f' <span class="entry-subtitle">{escape(title)}</span>' if title else ""
+        return (
+            f'<h3 class="entry-title"><time class="entry-time" datetime="{start.isoformat()}">'
+            f'<span class="entry-clock">{self.clock_html[clock_text]}</span></time>'
+            f" {agency['link']}{subtitle}</h3>"
+        )
+
+    def _clock_html(self, clock_text):
+        # Isolated left to right inside Arabic or Persian text, as the
+        # time_range tag does, or the bidi algorithm reverses the range.
+        return f'<bdi dir="ltr">{escape(clock_text)}</bdi>' if self.bidi else escape(clock_text)
+
+    def _cancelled_html(self, row):
+        label, reason = self.labels["cancelled"], escape(row["cancellation_reason"])
+        return f'<p class="entry-cancelled-reason"><strong>{label}:</strong> {reason}</p>'
+
+    def _facts_html(self, row, topics):
+        labels = self.labels
         room = row["room"] or row["slot__venue__room"]
         place = f", {room}" if room else ""
         if row["slot__venue__municipality__name"]:
             place += f" ({row['slot__venue__municipality__name']})"
-        bookable = not cancelled and is_bookable_series(
-            row["slot__format"], row["slot__capacity"], row["slot__booking_minutes"]
-        )
-        return {
-            "date": start.date(),
-            "class": f"{agency['border_class']} entry-cancelled" if cancelled else agency["border_class"],
-            "datetime": start.isoformat(),
-            # Isolated left to right inside Arabic or Persian text, as the
-            # time_range tag does, or the bidi algorithm reverses the range.
-            "clock": format_html('<bdi dir="ltr">{}</bdi>', clock_text) if self.bidi else clock_text,
-            "agency": agency,
-            "venue": self._venue(row),
-            "title": row["slot__title"],
-            "cancelled": cancelled,
-            "cancellation_reason": row["cancellation_reason"],
-            "place_after_venue": place,
-            "format": self.formats[row["slot__format"]],
-            "languages": self.languages[row["slot__languages"]],
-            "topics": topics,
-            "booking": self._booking(row, agency, start, clock_text) if bookable else None,
-            "note": row["slot__note"],
-        }
+        facts = (
+            f'<dl class="entry-facts">'
+            f'<div><dt>{labels["place"]}</dt><dd>{self._venue(row)}{escape(place)}</dd></div>'
+            f'<div><dt>{labels["kind"]}</dt><dd>{self.formats[row["slot__format"]]}</dd></div>'
+            f'<div><dt>{labels["languages"]}</dt><dd>{self.languages[row["slot__languages"]]}</dd></div>'
+        )  # fmt: skip
+        if topics:
+            facts += f"<div><dt>{labels['help_with']}</dt><dd>{topics}</dd></div>"
+        return facts + "</dl>"
 
     def _agency(self, row):
         pk = row["slot__agency_id"]
         if pk not in self.agencies:
+            url = reverse("schedule:agency", args=[row["slot__agency__slug"]])
+            name = row["slot__agency__name"]
             self.agencies[pk] = {
-                "name": row["slot__agency__name"],
-                "badge_class": f"agency-badge agency-{pk}",
+                "name": name,
                 "border_class": f"entry agency-border-{pk}",
-                "url": reverse("schedule:agency", args=[row["slot__agency__slug"]]),
+                "link": f'<a class="agency-badge agency-{pk}" href="{escape(url)}">{escape(name)}</a>',
             }
         return self.agencies[pk]
 
     def _venue(self, row):
+        """The venue's name as a link to its page, made once per venue."""
         pk = row["slot__venue_id"]
         if pk not in self.venues:
-            self.venues[pk] = {
-                "name": row["slot__venue__name"],
-                "url": reverse("schedule:venue", args=[row["slot__venue__slug"]]),
-            }
+            url = reverse("schedule:venue", args=[row["slot__venue__slug"]])
+            self.venues[pk] = f'<a href="{escape(url)}">{escape(row["slot__venue__name"])}</a>'
         return self.venues[pk]
 
-    def _booking(self, row, agency, start, clock_text):
+    def _booking_html(self, row, agency, start, clock_text):
+        if not is_bookable_series(row["slot__format"], row["slot__capacity"], row["slot__booking_minutes"]):
+            return ""
         state = _booking_state(row)
         if not state:
-            return None
-        return {
-            "class": f"booking-state booking-state-{state}",
-            "full": state == BookingState.FULL,
-            "few_left": state == BookingState.FEW_LEFT,
-            "url": reverse("visitors:book", args=[row["pk"]]),
-            "hidden": f": {agency['name']} {self.short_days[start.date()]} {clock_text}",
-        }
+            return ""
+        labels = self.labels
+        if state == BookingState.FULL:
+            full = labels["fully_booked"]
+            return f'<p class="booking-state booking-state-full"><strong>{full}</strong></p>'
+        few_left = ""
+        if state == BookingState.FEW_LEFT:
+            few_left = f'<span class="few-left">{labels["few_left"]}</span> '
+        url = reverse("visitors:book", args=[row["pk"]])
+        hidden = escape(f": {agency['name']} {self.short_days[start.date()]} {clock_text}")
+        return (
+            f'<p class="booking-state booking-state-{state}">{few_left}<a class="btn btn-sm btn-primary"'
+            f' href="{escape(url)}">{labels["book"]}<span class="visually-hidden">{hidden}</span></a></p>'
+        )
+
+
+def day_html(entries):
+    """One day's entries as the list the week page prints."""
+    return mark_safe('<ul class="entries">' + "".join(entry["html"] for entry in entries) + "</ul>")
 
 
 def entry_labels():
