@@ -571,6 +571,11 @@ class Occurrence(SwedishSourceText, models.Model):
             # The week page, the home page's "here now" and "next", and the
             # calendar feed all select by start time.
             models.Index(fields=["starts_at"], name="occurrence_starts_at_idx"),
+            # A municipality's or a venue's week (the week page, the venue
+            # page, the feed): the planner walks the place's series and
+            # finds each one's week here, instead of reading every session
+            # of the series and dropping those of other weeks.
+            models.Index(fields=["slot", "starts_at"], name="occurrence_series_start_idx"),
         ]
 
     def __str__(self):
