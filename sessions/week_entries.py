@@ -18,6 +18,8 @@ import datetime
 from html import escape
 
 from django.conf import settings
+from django.db.models import F, TextField, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -43,18 +45,18 @@ from sessions.models import (
     split_languages,
 )
 
-# The columns an entry shows, in the order of the row tuples; then, for each
-# translated text (django-modeltranslation), its column in each language of
-# the reader's fallback order (see _texts).
+# The columns an entry shows; then its translated texts (django-modeltranslation),
+# each read as the first of its columns in the reader's languages that has
+# one (see translated_texts).
 COLUMNS = (
     "pk", "starts_at", "ends_at", "status", "room", "places_taken", "slot_id", "slot__format",
     "slot__languages", "slot__capacity", "slot__booking_minutes", "slot__agency_id", "slot__agency__slug",
     "slot__venue_id", "slot__venue__slug", "slot__venue__municipality__name",
 )  # fmt: skip
-TRANSLATED = (
-    "cancellation_reason", "slot__title", "slot__note", "slot__agency__name", "slot__venue__name",
-    "slot__venue__room",
-)  # fmt: skip
+TRANSLATED = {
+    "reason": "cancellation_reason", "title": "slot__title", "note": "slot__note",
+    "agency_name": "slot__agency__name", "venue_name": "slot__venue__name", "venue_room": "slot__venue__room",
+}  # fmt: skip
 
 
 class _Formatted(dict):
@@ -90,6 +92,20 @@ def language_columns(field, order):
 
 def first_text(values):
     return next((value for value in values if value), "")
+
+
+def translated_texts(order):
+    """Each translated text of an entry as the database's choice of its
+    first column, in the reading ``order``, that is not empty: fewer
+    columns to read than one per language, and nothing to pick in Python."""
+    return {
+        name: Coalesce(
+            *(NullIf(F(column), Value("")) for column in language_columns(field, order)),
+            Value(""),
+            output_field=TextField(),
+        )
+        for name, field in TRANSLATED.items()
+    }
 
 
 def _topics_by_slot(slot_ids, order):
@@ -138,22 +154,16 @@ class WeekEntries:
 
     def entries(self, occurrences):
         """``occurrences`` (a queryset) as entries, in time order. Two queries."""
-        texts = [language_columns(field, self.order) for field in TRANSLATED]
-        columns = [*COLUMNS, *(column for columns in texts for column in columns)]
-        ordered = occurrences.order_by("starts_at", "slot__agency__name")
-        rows = [
-            self._row(dict(zip(columns, values, strict=True)), texts)
-            for values in ordered.values_list(*columns)
-        ]
+        # Plain rows (modeltranslation's rewriting off: it would turn every
+        # row into a dict twice more); the texts are chosen by translated_texts.
+        rows = (
+            occurrences.rewrite(False)
+            .values(*COLUMNS, **translated_texts(self.order))
+            .order_by("starts_at", "agency_name")
+        )
+        rows = list(rows)
         topics = _topics_by_slot(sorted({row["slot_id"] for row in rows}), self.order)
         return [self.entry(row, topics.get(row["slot_id"], "")) for row in rows]
-
-    @staticmethod
-    def _row(row, texts):
-        # Each translated text in the first language of the reading order that has it.
-        for field, columns in zip(TRANSLATED, texts, strict=True):
-            row[field] = first_text(row[column] for column in columns)
-        return row
 
     def entry(self, row, topics):
         """One entry: the day it falls on, whether it is cancelled, and its
@@ -170,13 +180,13 @@ class WeekEntries:
             self._cancelled_html(row) if cancelled else "",
             self._facts_html(row, topics),
             "" if cancelled else self._booking_html(row, agency, start, clock_text),
-            f'<p class="entry-note">{escape(row["slot__note"])}</p>' if row["slot__note"] else "",
+            f'<p class="entry-note">{escape(row["note"])}</p>' if row["note"] else "",
             "</li>",
         ]
         return {"date": start.date(), "cancelled": cancelled, "html": "".join(parts)}
 
     def _title_html(self, row, agency, start, clock_text):
-        title = row["slot__title"]
+        title = row["title"]
         subtitle = f' <span class="entry-subtitle">{escape(title)}</span>' if title else ""
         return (
             f'<h3 class="entry-title"><time class="entry-time" datetime="{start.isoformat()}">'
@@ -190,12 +200,12 @@ class WeekEntries:
         return f'<bdi dir="ltr">{escape(clock_text)}</bdi>' if self.bidi else escape(clock_text)
 
     def _cancelled_html(self, row):
-        label, reason = self.labels["cancelled"], escape(row["cancellation_reason"])
+        label, reason = self.labels["cancelled"], escape(row["reason"])
         return f'<p class="entry-cancelled-reason"><strong>{label}:</strong> {reason}</p>'
 
     def _facts_html(self, row, topics):
         labels = self.labels
-        room = row["room"] or row["slot__venue__room"]
+        room = row["room"] or row["venue_room"]
         place = f", {room}" if room else ""
         if row["slot__venue__municipality__name"]:
             place += f" ({row['slot__venue__municipality__name']})"
@@ -213,7 +223,7 @@ class WeekEntries:
         pk = row["slot__agency_id"]
         if pk not in self.agencies:
             url = reverse("schedule:agency", args=[row["slot__agency__slug"]])
-            name = row["slot__agency__name"]
+            name = row["agency_name"]
             self.agencies[pk] = {
                 "name": name,
                 "border_class": f"entry agency-border-{pk}",
@@ -226,7 +236,7 @@ class WeekEntries:
         pk = row["slot__venue_id"]
         if pk not in self.venues:
             url = reverse("schedule:venue", args=[row["slot__venue__slug"]])
-            self.venues[pk] = f'<a href="{escape(url)}">{escape(row["slot__venue__name"])}</a>'
+            self.venues[pk] = f'<a href="{escape(url)}">{escape(row["venue_name"])}</a>'
         return self.venues[pk]
 
     def _booking_html(self, row, agency, start, clock_text):
