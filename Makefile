@@ -64,5 +64,6 @@ test: setup-dev lint
 bench: setup-dev
 	$(PY) benchmarks/run.py
 	$(PY) -m benchmarks.week_render
+	$(PY) -m benchmarks.week_render --postgresql
 	$(PY) -m benchmarks.bookings
 	$(PY) -m benchmarks.region

@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rerun_on_postgres(module):
+def rerun_on_postgres(module, *args):
     """None when DATABASE_URL names a PostgreSQL; else the exit code of
-    ``python -m module`` run again under tests/with_postgres.py, which makes
-    a throwaway cluster (the benches that must measure PostgreSQL)."""
+    ``python -m module *args`` run again under tests/with_postgres.py, which
+    makes a throwaway cluster (the benches that must measure PostgreSQL)."""
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return None
-    command = [sys.executable, str(ROOT / "tests" / "with_postgres.py"), sys.executable, "-m", module]
+    command = [sys.executable, str(ROOT / "tests" / "with_postgres.py"), sys.executable, "-m", module, *args]
     return subprocess.call(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": ""})
 
 
