@@ -156,12 +156,11 @@ class WeekEntries:
         """``occurrences`` (a queryset) as entries, in time order. Two queries."""
         # Plain rows (modeltranslation's rewriting off: it would turn every
         # row into a dict twice more); the texts are chosen by translated_texts.
-        rows = (
+        rows = list(
             occurrences.rewrite(False)
             .values(*COLUMNS, **translated_texts(self.order))
             .order_by("starts_at", "agency_name")
         )
-        rows = list(rows)
         topics = _topics_by_slot(sorted({row["slot_id"] for row in rows}), self.order)
         return [self.entry(row, topics.get(row["slot_id"], "")) for row in rows]
 
