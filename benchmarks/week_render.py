@@ -42,7 +42,9 @@ def setup(workdir, postgresql=False):
 
 
 def add_series(total, municipality_slug=MUNICIPALITY):
-    """Weekly series at the municipality's venues, every weekday 8-19."""
+    """Weekly series at the municipality's venues, every weekday 8-19, of
+    every kind: the lectures and the booked guidance take bookings, so
+    their entries show a booking state as a real week's do."""
     import datetime
     import itertools
 
@@ -59,10 +61,13 @@ def add_series(total, municipality_slug=MUNICIPALITY):
     missing = total - StaffedSlot.objects.filter(venue__in=venues).count()
     plan = itertools.product(range(8, 20), venues, agencies, range(5))
     for number, (hour, venue, agency, weekday) in enumerate(itertools.islice(plan, max(missing, 0))):
+        kind = list(Format)[number % len(Format)]
         series = StaffedSlot(
-            agency=agency, venue=venue, format=list(Format)[number % len(Format)], recurrence="weekly",
+            agency=agency, venue=venue, format=kind, recurrence="weekly",
             weekday=weekday, interval=1, start_time=datetime.time(hour, 0), end_time=datetime.time(hour, 45),
             first_date=monday, languages="sv,en",
+            capacity={Format.LECTURE: 20, Format.BOOKED: 1}.get(kind),
+            booking_minutes=15 if kind == Format.BOOKED else None,
         )  # fmt: skip
         series.save()
         series.topics.set(topics[number % len(topics) : number % len(topics) + 2])
@@ -110,9 +115,11 @@ def measure(profile, postgresql):
                 profiler.disable()
             timings.append((time.perf_counter() - started) * 1000)
         entries = response.content.count(b'class="entry ')
+        bookable = response.content.count(b'class="booking-state ')
         median = statistics.median(timings)
         print(
-            f"{connection.vendor}: week page, {entries} entries, {len(queries)} queries:"
+            f"{connection.vendor}: week page, {entries} entries ({bookable} bookable),"
+            f" {len(queries)} queries:"
             f" median {median:.1f} ms, min {min(timings):.1f} ms over {RENDERS} uncached renders"
             f" (aim <= {AIM_MS} ms)"
         )

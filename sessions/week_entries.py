@@ -38,10 +38,9 @@ from sessions.models import (
     STOCKHOLM,
     BookingState,
     Format,
-    Occurrence,
     OccurrenceStatus,
     StaffedSlot,
-    is_bookable_series,
+    booking_state_of,
     split_languages,
 )
 
@@ -126,17 +125,6 @@ def _topics_by_slot(slot_ids, order):
     return {slot_id: written[tuple(sorted(found))] for slot_id, found in names.items()}
 
 
-def _booking_state(row):
-    # The rule lives in the model; only bookable sessions (a few) get one.
-    occurrence = Occurrence(
-        pk=row["pk"], status=row["status"], starts_at=row["starts_at"], ends_at=row["ends_at"],
-        places_taken=row["places_taken"],
-        slot=StaffedSlot(format=row["slot__format"], capacity=row["slot__capacity"],
-                         booking_minutes=row["slot__booking_minutes"]),
-    )  # fmt: skip
-    return occurrence.booking_state()
-
-
 class WeekEntries:
     """Makes the entries of one page, sharing what entries have in common."""
 
@@ -178,7 +166,7 @@ class WeekEntries:
             self._title_html(row, agency, start, clock_text),
             self._cancelled_html(row) if cancelled else "",
             self._facts_html(row, topics),
-            "" if cancelled else self._booking_html(row, agency, start, clock_text),
+            self._booking_html(row, agency, start, clock_text),
             f'<p class="entry-note">{escape(row["note"])}</p>' if row["note"] else "",
             "</li>",
         ]
@@ -239,9 +227,11 @@ class WeekEntries:
         return self.venues[pk]
 
     def _booking_html(self, row, agency, start, clock_text):
-        if not is_bookable_series(row["slot__format"], row["slot__capacity"], row["slot__booking_minutes"]):
-            return ""
-        state = _booking_state(row)
+        state = booking_state_of(
+            cancelled=row["status"] == OccurrenceStatus.CANCELLED, format=row["slot__format"],
+            capacity=row["slot__capacity"], booking_minutes=row["slot__booking_minutes"],
+            starts_at=row["starts_at"], ends_at=row["ends_at"], taken=row["places_taken"],
+        )  # fmt: skip
         if not state:
             return ""
         labels = self.labels
