@@ -86,37 +86,31 @@ def reading_order():
     return list(dict.fromkeys([current, *settings.MODELTRANSLATION_FALLBACK_LANGUAGES["default"]]))
 
 
-def language_columns(field, order):
-    return [f"{field}_{code}" for code in order]
-
-
-def first_text(values):
-    return next((value for value in values if value), "")
+def text_in_reading_order(field, order):
+    """``field``'s text (a django-modeltranslation field) as the database's
+    choice of its first column, in the reading ``order``, that is not
+    empty: one column to read rather than one per language."""
+    return Coalesce(
+        *(NullIf(F(f"{field}_{code}"), Value("")) for code in order),
+        Value(""),
+        output_field=TextField(),
+    )
 
 
 def translated_texts(order):
-    """Each translated text of an entry as the database's choice of its
-    first column, in the reading ``order``, that is not empty: fewer
-    columns to read than one per language, and nothing to pick in Python."""
-    return {
-        name: Coalesce(
-            *(NullIf(F(column), Value("")) for column in language_columns(field, order)),
-            Value(""),
-            output_field=TextField(),
-        )
-        for name, field in TRANSLATED.items()
-    }
+    """Each translated text of an entry, by ``text_in_reading_order``."""
+    return {name: text_in_reading_order(field, order) for name, field in TRANSLATED.items()}
 
 
 def _topics_by_slot(slot_ids, order):
     """The topics of each series, as the page lists them: alphabetical in
     the active language, as they read in running text, escaped. One query."""
     rows = StaffedSlot.topics.through.objects.filter(staffedslot_id__in=slot_ids).values_list(
-        "staffedslot_id", *language_columns("topic__name", order)
+        "staffedslot_id", text_in_reading_order("topic__name", order)
     )
     names = {}
-    for slot_id, *texts in rows:
-        names.setdefault(slot_id, []).append(first_text(texts))
+    for slot_id, name in rows:
+        names.setdefault(slot_id, []).append(name)
     # Series share their few sets of topics: each set is sorted by the
     # language's collation (ICU, the costly part) and written once.
     separator = list_separator()
